@@ -1,0 +1,1 @@
+"""Investment App: track, analyze, optimize, backtest, execute and monitor a portfolio."""

@@ -1,0 +1,5 @@
+"""`python -m investment_app ...`: the command-line interface (see investment_app/cli)."""
+
+from investment_app.cli import main
+
+raise SystemExit(main())

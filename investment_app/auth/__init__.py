@@ -1,0 +1,1 @@
+"""Authentication: password hashing, sessions, sign-in rate limits and role checks."""

@@ -1,0 +1,277 @@
+"""The app shell: a sidebar on desktop, a top bar and bottom navigation on phones.
+
+``app_page`` registers a signed-in page inside the shell; ``auth_page`` a centred card for
+sign-in and registration. Page content renders only once the server has resolved the viewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from investment_app.state import AppState, SessionState
+
+APP_NAME = "Investment App"
+DESKTOP = rx.breakpoints(initial="none", md="flex")
+PHONE = rx.breakpoints(initial="flex", md="none")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One destination in the navigation."""
+
+    label: str
+    route: str
+    icon: str
+    admin_only: bool = False
+
+
+NAV = (
+    NavItem("Dashboard", "/", "layout-dashboard"),
+    NavItem("Settings", "/settings", "settings"),
+    NavItem("Admin", "/admin", "shield-check", admin_only=True),
+)
+
+
+def brand() -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            rx.icon("trending-up", size=18, color="white"),
+            bg=rx.color("accent", 9),
+            padding="6px",
+            border_radius="8px",
+            line_height="0",
+        ),
+        rx.text(APP_NAME, weight="bold", size="4"),
+        align="center",
+        spacing="2",
+    )
+
+
+def _visible(item: NavItem, component: rx.Component) -> rx.Component:
+    return rx.cond(AppState.is_admin, component) if item.admin_only else component
+
+
+def _side_link(item: NavItem, active: str) -> rx.Component:
+    selected = item.route == active
+    return _visible(
+        item,
+        rx.link(
+            rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3"),
+            href=item.route,
+            underline="none",
+            padding="8px 12px",
+            border_radius="8px",
+            width="100%",
+            color=rx.color("accent", 11) if selected else rx.color("gray", 12),
+            bg=rx.color("accent", 3) if selected else "transparent",
+            _hover={"bg": rx.color("accent", 4)},
+            aria_current="page" if selected else None,
+        ),
+    )
+
+
+def _user_card() -> rx.Component:
+    return rx.hstack(
+        rx.avatar(fallback=AppState.initials, size="2", radius="full"),
+        rx.vstack(
+            rx.text(AppState.user_name, size="2", weight="medium", trim="both"),
+            rx.badge(AppState.user_role, size="1", variant="soft"),
+            spacing="1",
+            align="start",
+            min_width="0",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+    )
+
+
+def theme_toggle() -> rx.Component:
+    return rx.color_mode.button(variant="ghost", size="2", aria_label="Switch light or dark theme")
+
+
+def sign_out_button(**props: Any) -> rx.Component:
+    return rx.button(
+        rx.icon("log-out", size=16),
+        "Sign out",
+        variant="soft",
+        color_scheme="gray",
+        on_click=SessionState.sign_out,
+        id="sign-out",
+        **props,
+    )
+
+
+def sidebar(active: str) -> rx.Component:
+    return rx.vstack(
+        brand(),
+        rx.vstack(*[_side_link(item, active) for item in NAV], spacing="1", width="100%", margin_top="1.5rem"),
+        rx.spacer(),
+        _user_card(),
+        rx.hstack(theme_toggle(), sign_out_button(flex="1"), width="100%", align="center"),
+        display=DESKTOP,
+        width="240px",
+        min_width="240px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="1.25rem 1rem",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        bg=rx.color("gray", 2),
+    )
+
+
+def top_bar(title: str) -> rx.Component:
+    return rx.hstack(
+        brand(),
+        rx.spacer(),
+        theme_toggle(),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.avatar(fallback=AppState.initials, size="1", radius="full"),
+                    variant="ghost",
+                    aria_label="Account menu",
+                )
+            ),
+            rx.menu.content(
+                rx.menu.item(AppState.user_email, disabled=True),
+                rx.menu.separator(),
+                rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
+            ),
+        ),
+        display=PHONE,
+        align="center",
+        width="100%",
+        padding="0.75rem 1rem",
+        position="sticky",
+        top="0",
+        z_index="10",
+        bg=rx.color("gray", 2),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        aria_label=title,
+    )
+
+
+def _bottom_link(item: NavItem, active: str) -> rx.Component:
+    selected = item.route == active
+    return _visible(
+        item,
+        rx.link(
+            rx.vstack(rx.icon(item.icon, size=20), rx.text(item.label, size="1"), align="center", spacing="1"),
+            href=item.route,
+            underline="none",
+            flex="1",
+            padding="8px 0",
+            color=rx.color("accent", 11) if selected else rx.color("gray", 11),
+            aria_current="page" if selected else None,
+        ),
+    )
+
+
+def bottom_nav(active: str) -> rx.Component:
+    return rx.hstack(
+        *[_bottom_link(item, active) for item in NAV],
+        id="bottom-nav",
+        display=PHONE,
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="10",
+        bg=rx.color("gray", 2),
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        spacing="0",
+        padding_bottom="env(safe-area-inset-bottom)",
+    )
+
+
+def loading() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="60vh", width="100%")
+
+
+def shell(content: rx.Component, title: str, active: str) -> rx.Component:
+    """Everything around a signed-in page; the content shows only after the viewer is known."""
+    return rx.hstack(
+        sidebar(active),
+        rx.vstack(
+            top_bar(title),
+            rx.box(
+                rx.heading(title, size="7", margin_bottom="1rem"),
+                rx.cond(AppState.user_email != "", content, loading()),
+                width="100%",
+                max_width="1100px",
+                padding=rx.breakpoints(initial="1rem", md="2rem"),
+                padding_bottom=rx.breakpoints(initial="6rem", md="2rem"),
+            ),
+            width="100%",
+            spacing="0",
+            align="center",
+            min_width="0",
+        ),
+        bottom_nav(active),
+        spacing="0",
+        width="100%",
+        min_height="100vh",
+        align="start",
+    )
+
+
+def app_page(route: str, title: str, on_load: Any) -> Callable[[Callable[[], rx.Component]], Callable]:
+    """Register a signed-in page at ``route`` inside the shell; ``on_load`` must be a guarded handler."""
+
+    def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            return shell(body(), title, route)
+
+        page.__name__ = body.__name__
+        return rx.page(route=route, title=f"{title} · {APP_NAME}", on_load=on_load)(page)
+
+    return decorate
+
+
+def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
+    """A centred card for the sign-in and registration pages."""
+    return rx.center(
+        rx.vstack(
+            rx.hstack(brand(), rx.spacer(), theme_toggle(), width="100%", align="center"),
+            rx.card(
+                rx.vstack(
+                    rx.heading(title, size="6"),
+                    rx.text(subtitle, color_scheme="gray", size="2"),
+                    *children,
+                    spacing="4",
+                    width="100%",
+                ),
+                width="100%",
+                size="3",
+            ),
+            width="100%",
+            max_width="420px",
+            spacing="4",
+        ),
+        min_height="100vh",
+        padding="1rem",
+        bg=rx.color("gray", 2),
+    )
+
+
+def error_callout(message: rx.Var) -> rx.Component:
+    """A red callout shown only while ``message`` is not empty."""
+    return rx.cond(
+        message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%")
+    )
+
+
+def field(label: str, name: str, kind: str = "text", **props: Any) -> rx.Component:
+    """A labelled form input."""
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.input(name=name, id=name, type=kind, size="3", width="100%", **props),
+        spacing="1",
+        width="100%",
+    )

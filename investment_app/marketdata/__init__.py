@@ -1,0 +1,1 @@
+"""Market data: the price store, its sources (the bundled dataset first) and their validation."""

@@ -1,0 +1,1 @@
+"""Use cases that combine the database and the domain code; they return plain data."""

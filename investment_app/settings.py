@@ -1,0 +1,108 @@
+"""Every setting the app reads from the environment, in one place.
+
+Each setting is documented once here and in the README's configuration table. Nothing
+else in the code base reads ``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration (see the README's configuration table)."""
+
+    data_dir: Path
+    """DATA_DIR: where the SQLite file, the generated secret key and the lock files live."""
+    database_url: str
+    """REFLEX_DB_URL: SQLAlchemy URL; default is a SQLite file in DATA_DIR."""
+    redis_url: str
+    """REFLEX_REDIS_URL: Redis for multi-worker state and the scheduler leader lock; empty = none."""
+    secret_key: str
+    """SECRET_KEY: keys session-token hashing and signed tokens; generated into DATA_DIR if unset."""
+    port: int
+    """PORT: the single HTTP port of the production server."""
+    log_level: str
+    """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+    log_format: str
+    """LOG_FORMAT: json (production default) or text."""
+    session_hours: int
+    """SESSION_HOURS: a session expires this long after sign-in."""
+    session_idle_hours: int
+    """SESSION_IDLE_HOURS: a session expires after this long without use."""
+    cookie_secure: bool
+    """COOKIE_SECURE: mark the session cookie Secure (set to 1 behind HTTPS)."""
+    login_max_failures: int
+    """LOGIN_MAX_FAILURES: failed sign-ins allowed per account, and per address, in the window."""
+    login_window_minutes: int
+    """LOGIN_WINDOW_MINUTES: the rate-limit window for failed sign-ins."""
+    default_role: str
+    """DEFAULT_ROLE: role given to self-registered users (analyst or viewer)."""
+    scheduler_mode: str
+    """SCHEDULER_MODE: inprocess (leader among app workers), standalone (only `python -m jobs`) or off."""
+    heartbeat_seconds: int
+    """HEARTBEAT_SECONDS: interval of the scheduler's heartbeat job."""
+    demo_password: str
+    """DEMO_PASSWORD: password of the seeded demo account demo@example.com."""
+
+
+def _secret_key(data_dir: Path) -> str:
+    """SECRET_KEY from the environment, else a key generated once into DATA_DIR (mode 0600)."""
+    configured = os.environ.get("SECRET_KEY", "").strip()
+    if configured:
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the environment once per process."""
+    data_dir = Path(_env("DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
+    default_db = f"sqlite:///{data_dir / 'investment_app.db'}"
+    production = _env("REFLEX_ENV_MODE", "dev") == "prod"
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("REFLEX_DB_URL", default_db),
+        redis_url=_env("REFLEX_REDIS_URL", ""),
+        secret_key=_secret_key(data_dir),
+        port=_env_int("PORT", 8000),
+        log_level=_env("LOG_LEVEL", "INFO").upper(),
+        log_format=_env("LOG_FORMAT", "json" if production else "text"),
+        session_hours=_env_int("SESSION_HOURS", 24 * 14),
+        session_idle_hours=_env_int("SESSION_IDLE_HOURS", 24 * 3),
+        cookie_secure=_env("COOKIE_SECURE", "0") == "1",
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
+        default_role=_env("DEFAULT_ROLE", "analyst"),
+        scheduler_mode=_env("SCHEDULER_MODE", "inprocess"),
+        heartbeat_seconds=_env_int("HEARTBEAT_SECONDS", 60),
+        demo_password=_env("DEMO_PASSWORD", "open-sesame-2024"),
+    )

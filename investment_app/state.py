@@ -1,0 +1,130 @@
+"""Shared base State: who is signed in, resolved on the server for every guarded event.
+
+The browser holds only an HttpOnly session cookie. Reflex passes the websocket handshake's
+Cookie header to the backend (never back to the browser), so every guarded handler reads it,
+resolves the session in the database, checks the role, and only then loads data.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import reflex as rx
+
+from investment_app.auth import sessions
+from investment_app.auth.viewer import Viewer
+from investment_app.db import session_scope
+from investment_app.models.user import Role
+from investment_app.services.errors import ServiceError
+
+SIGN_IN_ROUTE = "/signin"
+
+
+def _cookie_token(cookie_header: str) -> str | None:
+    try:
+        jar = SimpleCookie(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(sessions.COOKIE_NAME)
+    return morsel.value if morsel else None
+
+
+def full_page_load(url: str) -> rx.event.EventSpec:
+    """Navigate the whole page (not the client-side router), e.g. to an /api route that sets a cookie."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+class AppState(rx.State):
+    """The signed-in user as the pages show it; authorization never relies on these vars."""
+
+    user_email: str = ""
+    user_name: str = ""
+    user_role: str = ""
+    _user_id: int = 0
+
+    def _resolve_viewer(self) -> Viewer | None:
+        token = _cookie_token(self.router.headers.raw_headers.get("cookie", ""))
+        with session_scope() as db:
+            return sessions.resolve(db, token)
+
+    def _show(self, viewer: Viewer | None) -> None:
+        """Mirror the viewer into the public vars; forget every loaded var when the user changes."""
+        user_id = viewer.user_id if viewer else 0
+        if user_id != self._user_id:
+            self._get_root_state().reset()
+            self._user_id = user_id
+        self.user_email = viewer.email if viewer else ""
+        self.user_name = viewer.display_name if viewer else ""
+        self.user_role = viewer.role.value if viewer else ""
+
+    def _to_sign_in(self) -> rx.event.EventSpec:
+        path = self.router.url.path or "/"
+        target = SIGN_IN_ROUTE if path.startswith(SIGN_IN_ROUTE) else f"{SIGN_IN_ROUTE}?next={path}"
+        return rx.redirect(target, replace=True)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == Role.ADMIN.value
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return self.user_role in (Role.ADMIN.value, Role.ANALYST.value)
+
+    @rx.var
+    def initials(self) -> str:
+        words = (self.user_name or self.user_email).replace("@", " ").split()
+        return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def authorized(role: Role = Role.VIEWER) -> Callable:
+    """Decorate a State event handler so it runs only for a signed-in user with at least ``role``.
+
+    The handler receives the resolved ``Viewer`` as its first argument after ``self``. Without a
+    valid session the visitor is sent to sign in; with too low a role nothing runs and a toast
+    says why. A ServiceError raised by the handler becomes an error toast.
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def wrapper(self: AppState, *args: Any, **kwargs: Any):
+            viewer = self._resolve_viewer()
+            self._show(viewer)
+            if viewer is None:
+                return self._to_sign_in()
+            if not viewer.role.allows(role):
+                return [rx.redirect("/"), rx.toast.error(f"This page needs the {role.value} role.")]
+            try:
+                return handler(self, viewer, *args, **kwargs)
+            except ServiceError as exc:
+                return rx.toast.error(str(exc))
+
+        params = list(inspect.signature(handler).parameters.values())
+        wrapper.__signature__ = inspect.Signature([params[0], *params[2:]])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != "viewer"}
+        wrapper.required_role = role  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+class SessionState(AppState):
+    """Page guards shared by every page in the shell."""
+
+    @rx.event
+    @authorized()
+    def require_sign_in(self, viewer: Viewer) -> None:
+        """on_load of pages that need nothing but a signed-in user."""
+
+    @rx.event
+    @authorized()
+    def sign_out(self, viewer: Viewer):
+        """Revoke this session on the server, forget every loaded var, then clear the cookie."""
+        with session_scope() as db:
+            sessions.revoke(db, viewer.user_id, viewer.session_id)
+        self._show(None)
+        return full_page_load("/api/auth/logout")

@@ -1,0 +1,61 @@
+"""The APScheduler setup: a persistent job store in our database, UTC, and the heartbeat job.
+
+Choices, and why:
+
+- Job store: ``SQLAlchemyJobStore`` on the app's engine and the ``apscheduler_jobs`` table that our Alembic
+  migration creates (APScheduler's own create is a no-op ``checkfirst``). Jobs are referenced by
+  ``"module:function"`` text, so they survive restarts and a change of leader. APScheduler 3 cannot share a job
+  store between running schedulers; the leader lock (jobs.leader) guarantees there is only one.
+- ``coalesce=True``: when several runs of a job were missed (no leader for a while, a slow run), it runs once,
+  not once per missed time. Jobs are idempotent anyway; this avoids a burst of identical runs on takeover.
+- ``max_instances=1``: a job never overlaps itself; a run still going when the next is due makes that next
+  run be skipped (APScheduler logs a warning).
+- ``misfire_grace_time=MISFIRE_GRACE_SECONDS`` (5 min): a run found late by up to that much (a takeover after
+  a leader died, a busy event loop) still runs; a run missed by more is dropped and the job waits for its next
+  time. A job that must catch up however late (e.g. a daily report after an outage) sets
+  ``misfire_grace_time=None`` when it is added.
+- Timezone UTC: cron-style triggers are stated in UTC, like every timestamp in the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from investment_app.db import get_engine
+from investment_app.models._time import utcnow
+from investment_app.settings import get_settings
+from jobs.heartbeat import HEARTBEAT_JOB_ID
+
+MISFIRE_GRACE_SECONDS = 300
+"""How late a run may start and still run (see the module docstring)."""
+JOB_STORE_TABLE = "apscheduler_jobs"
+
+
+def build_scheduler(url: str | None = None, loop: asyncio.AbstractEventLoop | None = None) -> AsyncIOScheduler:
+    """A configured, not yet started scheduler with the heartbeat registered (first beat at once).
+
+    ``loop`` binds the scheduler to an event loop up front, so that ``start()`` (which reads and writes the job
+    store) may be called from a worker thread; without it, ``start()`` must be called on the running loop.
+    ``url`` is for tests; the app passes None (the configured database), so no URL is stored with a job.
+    """
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(url), tablename=JOB_STORE_TABLE)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+        timezone=UTC,
+        event_loop=loop,
+    )
+    scheduler.add_job(
+        "jobs.heartbeat:heartbeat",
+        "interval",
+        seconds=get_settings().heartbeat_seconds,
+        id=HEARTBEAT_JOB_ID,
+        name=HEARTBEAT_JOB_ID,
+        kwargs={"url": url},
+        replace_existing=True,
+        next_run_time=utcnow(),
+    )
+    return scheduler

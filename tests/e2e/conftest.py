@@ -1,0 +1,140 @@
+"""The production app, started exactly as `make run` starts it, and Debian's Chromium driven by Playwright.
+
+One server per test session: `python -m investment_app serve` on a free port with its own data
+directory (SQLite file, bundled data, demo account). Under CI=true a missing Chromium fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, require_service
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+DEMO_PASSWORD = "e2e-sesame-2024"
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    """A running production server."""
+
+    url: str
+    db_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the app did not become healthy in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    require_service(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    data = tmp_path_factory.mktemp("e2e-data")
+    port = _free_port()
+    db_url = f"sqlite:///{data / 'investment_app.db'}"
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data),
+        "REFLEX_DB_URL": db_url,
+        "PORT": str(port),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "HEARTBEAT_SECONDS": "5",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = data / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "investment_app", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield LiveApp(url, db_url, log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser(live_app: LiveApp):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def desktop(browser, live_app: LiveApp):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_app.url)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_app: LiveApp):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        base_url=live_app.url,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a screenshot under tests/artifacts/screenshots for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
