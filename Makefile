@@ -9,6 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/tools/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH
 export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
+export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org
 
 .PHONY: run test bench lint install install-dev browser clean
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from investment_app.settings import get_settings
 
+QUIET_LOGGERS = ("apscheduler", "alembic")  # one INFO line per job run / per migration check
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -41,3 +42,5 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

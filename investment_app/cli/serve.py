@@ -36,8 +36,10 @@ def reflex_environment() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(tools), str(Path(sys.executable).parent), env.get("PATH", "")])
     if (tools / "bun").exists():
         env["REFLEX_USE_SYSTEM_BUN"] = "1"
+    env["REFLEX_ENV_MODE"] = "prod"
     env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
     env.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+    env.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org")
     return env
 
 

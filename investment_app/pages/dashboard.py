@@ -15,8 +15,8 @@ class DashboardState(AppState):
     """The dashboard's view data."""
 
     portfolios: list[PortfolioCard] = []
-    symbols: int = 0
-    bars: int = 0
+    symbols: str = ""
+    bars: str = ""
     first_date: str = ""
     last_date: str = ""
 
@@ -26,7 +26,7 @@ class DashboardState(AppState):
         with session_scope() as db:
             data = overview(db, viewer)
         self.portfolios = data.portfolios
-        self.symbols, self.bars = data.symbols, data.bars
+        self.symbols, self.bars = f"{data.symbols:,}", f"{data.bars:,}"
         self.first_date, self.last_date = data.first_date, data.last_date
 
 
@@ -64,10 +64,10 @@ def dashboard() -> rx.Component:
         rx.text("Welcome back, ", rx.text.strong(AppState.user_name), ".", size="3"),
         rx.grid(
             stat("Portfolios", DashboardState.portfolios.length().to_string()),
-            stat("Symbols with prices", DashboardState.symbols.to_string()),
+            stat("Symbols with prices", DashboardState.symbols),
             stat(
                 "Daily bars",
-                DashboardState.bars.to_string(),
+                DashboardState.bars,
                 DashboardState.first_date + " → " + DashboardState.last_date,
             ),
             columns=rx.breakpoints(initial="1", sm="3"),

@@ -1,0 +1,1 @@
+"""Reusable UI: the layout shell, the PWA head tags."""
