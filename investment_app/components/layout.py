@@ -51,26 +51,30 @@ def brand() -> rx.Component:
     )
 
 
-def _visible(item: NavItem, component: rx.Component) -> rx.Component:
-    return rx.cond(AppState.is_admin, component) if item.admin_only else component
+def _nav_link(item: NavItem, active: str, label: rx.Component, **style: Any) -> rx.Component:
+    """A link to ``item`` (hidden unless admin for admin-only items), marked when it is the current page."""
+    link = rx.link(
+        label,
+        href=item.route,
+        underline="none",
+        aria_current="page" if item.route == active else None,
+        color=rx.color("accent", 11) if item.route == active else rx.color("gray", 11),
+        **style,
+    )
+    return rx.cond(AppState.is_admin, link) if item.admin_only else link
 
 
 def _side_link(item: NavItem, active: str) -> rx.Component:
-    selected = item.route == active
-    return _visible(
+    label = rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3")
+    return _nav_link(
         item,
-        rx.link(
-            rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3"),
-            href=item.route,
-            underline="none",
-            padding="8px 12px",
-            border_radius="8px",
-            width="100%",
-            color=rx.color("accent", 11) if selected else rx.color("gray", 12),
-            bg=rx.color("accent", 3) if selected else "transparent",
-            _hover={"bg": rx.color("accent", 4)},
-            aria_current="page" if selected else None,
-        ),
+        active,
+        label,
+        padding="8px 12px",
+        border_radius="8px",
+        width="100%",
+        bg=rx.color("accent", 3) if item.route == active else "transparent",
+        _hover={"bg": rx.color("accent", 4)},
     )
 
 
@@ -158,19 +162,8 @@ def top_bar(title: str) -> rx.Component:
 
 
 def _bottom_link(item: NavItem, active: str) -> rx.Component:
-    selected = item.route == active
-    return _visible(
-        item,
-        rx.link(
-            rx.vstack(rx.icon(item.icon, size=20), rx.text(item.label, size="1"), align="center", spacing="1"),
-            href=item.route,
-            underline="none",
-            flex="1",
-            padding="8px 0",
-            color=rx.color("accent", 11) if selected else rx.color("gray", 11),
-            aria_current="page" if selected else None,
-        ),
-    )
+    label = rx.vstack(rx.icon(item.icon, size=20), rx.text(item.label, size="1"), align="center", spacing="1")
+    return _nav_link(item, active, label, flex="1", padding="8px 0")
 
 
 def bottom_nav(active: str) -> rx.Component:
@@ -234,22 +227,27 @@ def app_page(route: str, title: str, on_load: Any) -> Callable[[Callable[[], rx.
     return decorate
 
 
+def titled_card(title: str, subtitle: str, *children: rx.Component, heading_size: str = "4") -> rx.Component:
+    """A card with a heading, a grey one-line description and its content below."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, size=heading_size),
+            rx.text(subtitle, color_scheme="gray", size="2"),
+            *children,
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        size="3" if heading_size != "4" else "2",
+    )
+
+
 def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
     """A centred card for the sign-in and registration pages."""
     return rx.center(
         rx.vstack(
             rx.hstack(brand(), rx.spacer(), theme_toggle(), width="100%", align="center"),
-            rx.card(
-                rx.vstack(
-                    rx.heading(title, size="6"),
-                    rx.text(subtitle, color_scheme="gray", size="2"),
-                    *children,
-                    spacing="4",
-                    width="100%",
-                ),
-                width="100%",
-                size="3",
-            ),
+            titled_card(title, subtitle, *children, heading_size="6"),
             width="100%",
             max_width="420px",
             spacing="4",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from investment_app.auth.viewer import Viewer
-from investment_app.components.layout import app_page, error_callout, field, sign_out_button
+from investment_app.components.layout import app_page, error_callout, field, sign_out_button, titled_card
 from investment_app.db import session_scope
 from investment_app.services import accounts
 from investment_app.services.accounts import SessionRow
@@ -75,19 +75,6 @@ class SettingsState(AppState):
         return full_page_load("/api/auth/logout")
 
 
-def section(title: str, description: str, *children: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="4"),
-            rx.text(description, size="2", color_scheme="gray"),
-            *children,
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-    )
-
-
 def profile_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -149,9 +136,9 @@ def session_row(s: SessionRow) -> rx.Component:
 @app_page("/settings", "Settings", on_load=SettingsState.load)
 def settings() -> rx.Component:
     return rx.vstack(
-        section("Profile", "How you appear in the app.", profile_form()),
-        section("Password", "Changing it signs out your other sessions.", password_form()),
-        section(
+        titled_card("Profile", "How you appear in the app.", profile_form()),
+        titled_card("Password", "Changing it signs out your other sessions.", password_form()),
+        titled_card(
             "Sessions",
             "Every browser signed in to your account. Sign out the ones you do not recognise.",
             rx.vstack(rx.foreach(SettingsState.sessions, session_row), width="100%", spacing="0"),

@@ -8,48 +8,22 @@ seed, build, serve) and again on the same one (nothing to seed).
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, _free_port, _wait_healthy
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(data: Path, port: int) -> tuple[subprocess.Popen, float]:
-    """Start the server like `make run` and return it with the seconds until the first page is served."""
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data),
-        "REFLEX_DB_URL": f"sqlite:///{data / 'app.db'}",
-        "PORT": str(port),
-        "DEMO_PASSWORD": DEMO_PASSWORD,
-        "LOG_LEVEL": "WARNING",
-    }
-    log = data / "server.log"
+def timed_start(data: Path, port: int) -> tuple[subprocess.Popen, float]:
+    """Start the server like `make run`; return it and the seconds until it answers."""
     began = time.perf_counter()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "investment_app", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _wait_healthy(f"http://127.0.0.1:{port}", process, log)
+    process = start_server(data, port)
     return process, time.perf_counter() - began
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
 
 
 def navigation_ms(url: str, rounds: int = 10) -> list[float]:
@@ -77,14 +51,14 @@ def navigation_ms(url: str, rounds: int = 10) -> list[float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        data, port = Path(tmp), _free_port()
-        process, fresh = start(data, port)
-        stop(process)
-        process, warm = start(data, port)
+        data, port = Path(tmp), free_port()
+        process, fresh = timed_start(data, port)
+        stop_server(process)
+        process, warm = timed_start(data, port)
         try:
             nav = navigation_ms(f"http://127.0.0.1:{port}")
         finally:
-            stop(process)
+            stop_server(process)
     print(f"startup    fresh data dir {fresh:.1f} s | restart {warm:.1f} s (goal ≤ 30 s)")
     print(
         f"navigation median {statistics.median(nav):.0f} ms, max {max(nav):.0f} ms over {len(nav)} clicks "

@@ -46,7 +46,7 @@ class LiveApp:
     log: Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -67,20 +67,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise RuntimeError(f"the app did not become healthy in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    require_service(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
-    data = tmp_path_factory.mktemp("e2e-data")
-    port = _free_port()
-    db_url = f"sqlite:///{data / 'investment_app.db'}"
+def start_server(data: Path, port: int, **extra_env: str) -> subprocess.Popen:
+    """Start `python -m investment_app serve` (what `make run` runs) with its own data directory; wait until healthy."""
     env = {
         **os.environ,
         "DATA_DIR": str(data),
-        "REFLEX_DB_URL": db_url,
+        "REFLEX_DB_URL": f"sqlite:///{data / 'investment_app.db'}",
         "PORT": str(port),
         "DEMO_PASSWORD": DEMO_PASSWORD,
-        "HEARTBEAT_SECONDS": "5",
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     log = data / "server.log"
     with log.open("w") as out:
@@ -92,16 +88,32 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, log)
-        yield LiveApp(url, db_url, log)
+        _wait_healthy(f"http://127.0.0.1:{port}", process, log)
+    except RuntimeError:
+        stop_server(process)
+        raise
+    return process
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM the server's whole process group (Reflex and its workers), SIGKILL if it lingers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    require_service(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    data, port = tmp_path_factory.mktemp("e2e-data"), free_port()
+    process = start_server(data, port, HEARTBEAT_SECONDS="5")
+    try:
+        yield LiveApp(f"http://127.0.0.1:{port}", f"sqlite:///{data / 'investment_app.db'}", data / "server.log")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +134,16 @@ def browser(playwright):
 @pytest.fixture
 def desktop(browser, live_app: LiveApp):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_app.url)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def installed(playwright, live_app: LiveApp, tmp_path: Path):
+    """A page in a persistent (non-incognito) profile, as installability and service workers need."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, base_url=live_app.url
+    )
     yield context.new_page()
     context.close()
 

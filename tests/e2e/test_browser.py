@@ -11,7 +11,7 @@ from sqlmodel import select
 from investment_app.db import session_scope
 from investment_app.models.user import Role, User
 from investment_app.services import accounts
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, screenshot
+from tests.e2e.conftest import DEMO_PASSWORD, screenshot
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse 42"
@@ -114,34 +114,19 @@ def test_phone_shows_bottom_navigation(phone: Page):
     screenshot(phone, "settings-phone")
 
 
-def test_app_is_installable(playwright, live_app, tmp_path):
-    """Installability needs a real (non-incognito) profile, so this test uses a persistent context."""
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, base_url=live_app.url
-    )
-    try:
-        page = context.new_page()
-        page.goto("/signin")
-        assert page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)").endswith("/sw.js")
-        cdp = context.new_cdp_session(page)
-        manifest = cdp.send("Page.getAppManifest")
-        assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
-        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
-    finally:
-        context.close()
+def test_app_is_installable(installed: Page):
+    installed.goto("/signin")
+    assert installed.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)").endswith("/sw.js")
+    cdp = installed.context.new_cdp_session(installed)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
 
 
-def test_offline_page_is_served_when_the_network_is_gone(playwright, live_app, tmp_path):
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, base_url=live_app.url
-    )
-    try:
-        page = context.new_page()
-        page.goto("/signin")
-        page.evaluate("navigator.serviceWorker.ready")
-        page.reload()  # now controlled by the service worker
-        context.set_offline(True)
-        page.goto("/settings")
-        expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
-    finally:
-        context.close()
+def test_offline_page_is_served_when_the_network_is_gone(installed: Page):
+    installed.goto("/signin")
+    installed.evaluate("navigator.serviceWorker.ready")
+    installed.reload()  # now controlled by the service worker
+    installed.context.set_offline(True)
+    installed.goto("/settings")
+    expect(installed.get_by_role("heading", name="You are offline")).to_be_visible()
