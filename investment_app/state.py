@@ -20,6 +20,7 @@ from investment_app.auth import sessions
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
 from investment_app.models.user import Role
+from investment_app.services import accounts
 from investment_app.services.errors import ServiceError
 
 SIGN_IN_ROUTE = "/signin"
@@ -125,6 +126,6 @@ class SessionState(AppState):
     def sign_out(self, viewer: Viewer):
         """Revoke this session on the server, forget every loaded var, then clear the cookie."""
         with session_scope() as db:
-            sessions.revoke(db, viewer.user_id, viewer.session_id)
+            accounts.sign_out(db, viewer)
         self._show(None)
         return full_page_load("/api/auth/logout")

@@ -15,6 +15,7 @@ from investment_app.api.viewer import client_ip, current_viewer
 from investment_app.auth import sessions
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
+from investment_app.services import accounts
 from investment_app.settings import get_settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -29,7 +30,7 @@ def _safe_next(target: str) -> str:
 def open_session(request: Request, ticket: str = "", next: str = "/") -> RedirectResponse:
     """Exchange a sign-in ticket for the session cookie and go on to ``next``."""
     with session_scope() as db:
-        token = sessions.redeem_ticket(db, ticket, client_ip(request), request.headers.get("user-agent", ""))
+        token = accounts.open_session(db, ticket, client_ip(request), request.headers.get("user-agent", ""))
     if token is None:
         return RedirectResponse("/signin?error=expired", status_code=303)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -51,7 +52,7 @@ def logout(viewer: Annotated[Viewer | None, Depends(current_viewer)]) -> Redirec
     """Revoke the session (if still live), clear the cookie and show the sign-in page."""
     if viewer is not None:
         with session_scope() as db:
-            sessions.revoke(db, viewer.user_id, viewer.session_id)
+            accounts.sign_out(db, viewer)
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return response

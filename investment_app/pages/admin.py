@@ -21,6 +21,8 @@ ACTIONS = [
     "user.active",
     "user.password",
     "user.profile",
+    "session.create",
+    "session.end",
     "session.revoke",
     "session.revoke_all",
     "portfolio.create",

@@ -83,6 +83,21 @@ def sign_in(db: Session, email: str, password: str, ip: str) -> str:
     return sessions.issue_ticket(db, user.id)
 
 
+def open_session(db: Session, ticket: str, ip: str, user_agent: str) -> str | None:
+    """Redeem a sign-in ticket for a session token (audited), or None when the ticket is not valid."""
+    token = sessions.redeem_ticket(db, ticket, ip, user_agent)
+    viewer = sessions.resolve(db, token)
+    if viewer is not None:
+        audit.record(db, viewer, "session.create", "session", viewer.session_id[:12], ip=ip)
+    return token
+
+
+def sign_out(db: Session, viewer: Viewer) -> None:
+    """End the viewer's current session."""
+    if sessions.revoke(db, viewer.user_id, viewer.session_id):
+        audit.record(db, viewer, "session.end", "session", viewer.session_id[:12])
+
+
 def update_profile(db: Session, viewer: Viewer, display_name: str) -> None:
     """Change the viewer's display name."""
     name = display_name.strip()

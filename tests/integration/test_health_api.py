@@ -2,10 +2,12 @@
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from investment_app.api import create_api
 from investment_app.auth import sessions
 from investment_app.db import session_scope
+from investment_app.models.audit import AuditRecord
 from investment_app.models.user import Role
 from investment_app.services import accounts
 
@@ -75,6 +77,9 @@ async def test_ticket_route_sets_an_httponly_cookie_once(app_db):
     assert first.status_code == 303 and first.headers["location"] == "/"
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert again.status_code == 303 and again.headers["location"].startswith("/signin")
+    with session_scope() as db:
+        actions = [r.action for r in db.exec(select(AuditRecord)).all()]
+    assert actions == ["user.create", "session.create"]
 
 
 async def test_logout_revokes_the_session_and_clears_the_cookie(app_db):
@@ -86,3 +91,7 @@ async def test_logout_revokes_the_session_and_clears_the_cookie(app_db):
         assert 'inv_session=""' in response.headers["set-cookie"] or "Max-Age=0" in response.headers["set-cookie"]
         client.cookies.update(cookies)  # replaying the old cookie does not work any more
         assert (await client.get("/api/v1/me")).status_code == 401
+    with session_scope() as db:
+        assert db.exec(select(AuditRecord).where(AuditRecord.action == "session.end")).one().actor_email == (
+            "ann@example.com"
+        )
