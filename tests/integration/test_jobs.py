@@ -25,7 +25,7 @@ from investment_app.db import session_scope
 from investment_app.models._time import utcnow
 from investment_app.models.job import JobRun
 from investment_app.settings import PROJECT_ROOT, get_settings
-from jobs.heartbeat import HEARTBEAT_JOB_ID, heartbeat
+from jobs.heartbeat import HEARTBEAT_JOB_ID, RUN_RETENTION, heartbeat
 from jobs.leader import REDIS_LOCK_NAME, leader_lock
 from jobs.lifespan import scheduler_lifespan
 from jobs.runner import leadership
@@ -61,6 +61,15 @@ def test_heartbeat_records_an_ok_run(db_url: str) -> None:
     assert (run.status, run.error, run.host) == ("ok", None, host_name())
     assert run.finished_at is not None
     assert run.duration_s is not None and run.duration_s >= 0
+
+
+def test_heartbeat_prunes_runs_older_than_the_retention(db_url: str) -> None:
+    with session_scope(db_url) as session:
+        session.add(JobRun(job_id="old", started_at=utcnow() - RUN_RETENTION - timedelta(minutes=1), status="ok"))
+        session.add(JobRun(job_id="recent", started_at=utcnow() - RUN_RETENTION + timedelta(hours=1), status="ok"))
+    heartbeat(db_url)
+    assert last_run("old", db_url) is None and last_run("recent", db_url) is not None
+    assert last_run(HEARTBEAT_JOB_ID, db_url).items == 1
 
 
 def test_a_failing_job_is_recorded_failed_with_its_error(db_url: str) -> None:
