@@ -3,19 +3,28 @@
 from investment_app.models.audit import AuditRecord
 from investment_app.models.job import JobRun, scheduler_jobs_table
 from investment_app.models.market import DailyBar, Symbol
-from investment_app.models.portfolio import Portfolio
+from investment_app.models.portfolio import Account, AccountKind, CostBasisMethod, Portfolio, PortfolioShare
+from investment_app.models.transaction import LotPick, Transaction, TxSource, TxType
 from investment_app.models.user import AuthSession, LoginFailure, LoginTicket, Role, User
 
 __all__ = [
+    "Account",
+    "AccountKind",
     "AuditRecord",
     "AuthSession",
+    "CostBasisMethod",
     "DailyBar",
     "JobRun",
     "LoginFailure",
     "LoginTicket",
+    "LotPick",
     "Portfolio",
+    "PortfolioShare",
     "Role",
     "Symbol",
+    "Transaction",
+    "TxSource",
+    "TxType",
     "User",
     "scheduler_jobs_table",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum
 from sqlmodel import Field, SQLModel
 
 from investment_app.models._time import timestamp
+from investment_app.models.column_types import enum_column
 
 
 class Role(enum.StrEnum):
@@ -36,10 +36,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     display_name: str = Field(default="", max_length=120)
     password_hash: str = Field(max_length=255)
-    role: Role = Field(
-        default=Role.ANALYST,
-        sa_column=Column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]), nullable=False),
-    )
+    role: Role = Field(default=Role.ANALYST, sa_column=enum_column(Role, "user_role"))
     is_active: bool = Field(default=True)
     created_at: datetime = timestamp(default_now=True)
     password_changed_at: datetime = timestamp(default_now=True)

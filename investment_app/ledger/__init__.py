@@ -1,0 +1,1 @@
+"""The ledger: transactions → tax lots → holdings → daily valuation. Money is Decimal until valuation."""
