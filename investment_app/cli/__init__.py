@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from investment_app.cli import db, seed, serve, users
+from investment_app.cli import db, performance, seed, serve, transactions, users
 from investment_app.db import DatabaseUnavailable
 from investment_app.services.errors import ServiceError
 
-GROUPS = (db, seed, serve, users)
+GROUPS = (db, performance, seed, serve, transactions, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

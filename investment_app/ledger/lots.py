@@ -24,6 +24,10 @@ from investment_app.models.transaction import TxType
 class LedgerError(ValueError):
     """A transaction the ledger cannot apply (e.g. selling more than is held); the message says which."""
 
+    def __init__(self, message: str, entry_id: int) -> None:
+        super().__init__(message)
+        self.entry_id = entry_id
+
 
 @dataclass
 class Lot:
@@ -94,12 +98,12 @@ def relief_order(lots: Sequence[Lot], method: CostBasisMethod) -> list[Lot]:
 def _picked(lots: Sequence[Lot], entry: Entry, picks: Sequence[tuple[int, Decimal]]) -> list[tuple[Lot, Decimal]]:
     by_id = {lot.lot_id: lot for lot in lots}
     if sum((qty for _, qty in picks), ZERO) != entry.quantity:
-        raise LedgerError(f"sale #{entry.id} of {entry.quantity} {entry.symbol}: the picked lots do not add up to it")
+        raise LedgerError(f"sale of {entry.quantity} {entry.symbol}: the picked lots do not add up to it", entry.id)
     plan = []
     for lot_id, qty in picks:
         lot = by_id.get(lot_id)
         if lot is None or qty <= 0 or qty > lot.quantity:
-            raise LedgerError(f"sale #{entry.id}: lot #{lot_id} of {entry.symbol} does not hold {qty} shares")
+            raise LedgerError(f"lot #{lot_id} of {entry.symbol} does not hold {qty} shares", entry.id)
         plan.append((lot, qty))
     return plan
 
@@ -108,7 +112,7 @@ def _plan(lots: Sequence[Lot], entry: Entry, method: CostBasisMethod, picks) -> 
     held = sum((lot.quantity for lot in lots), ZERO)
     if entry.quantity > held:
         raise LedgerError(
-            f"{entry.type.value} of {entry.quantity} {entry.symbol} on {entry.date} exceeds the {held} held"
+            f"{entry.type.value} of {entry.quantity} {entry.symbol} on {entry.date} exceeds the {held} held", entry.id
         )
     if picks:
         return _picked(lots, entry, picks)

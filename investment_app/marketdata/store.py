@@ -121,13 +121,16 @@ def price_frame(
     symbols: Sequence[str],
     start: dt.date | None = None,
     end: dt.date | None = None,
+    field: str = "adj_close",
 ) -> pd.DataFrame:
-    """Adjusted closes as a frame: rows on a DatetimeIndex named ``date``, one column per requested symbol.
+    """Closes as a frame: rows on a DatetimeIndex named ``date``, one column per requested symbol.
 
+    ``field`` is ``adj_close`` (total return: splits and dividends) or ``close`` (split-adjusted only).
     ``start`` and ``end`` are inclusive. Gaps stay NaN (nothing is filled); a symbol without bars
     in the range is an all-NaN column.
     """
-    query = select(BAR_TABLE.c.date, BAR_TABLE.c.symbol, BAR_TABLE.c.adj_close).where(
+    value = BAR_TABLE.c[field]
+    query = select(BAR_TABLE.c.date, BAR_TABLE.c.symbol, value.label("value")).where(
         BAR_TABLE.c.symbol.in_(list(symbols))
     )
     if start is not None:
@@ -137,6 +140,6 @@ def price_frame(
     with engine.connect() as conn:
         long = pd.read_sql(query, conn)
     long["date"] = pd.to_datetime(long["date"])
-    wide = long.pivot(index="date", columns="symbol", values="adj_close").reindex(columns=list(symbols))
+    wide = long.pivot(index="date", columns="symbol", values="value").reindex(columns=list(symbols))
     wide.columns.name = None
     return wide.sort_index()

@@ -43,6 +43,8 @@ class Portfolio(SQLModel, table=True):
     cost_basis_method: CostBasisMethod = Field(
         default=CostBasisMethod.FIFO, sa_column=enum_column(CostBasisMethod, "cost_basis_method", CostBasisMethod.FIFO)
     )
+    ledger_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Bumped by every change to the portfolio's transactions; keys the valuation cache."""
     created_at: datetime = timestamp(default_now=True)
 
 

@@ -98,6 +98,14 @@ def sign_out(db: Session, viewer: Viewer) -> None:
         audit.record(db, viewer, "session.end", "session", viewer.session_id[:12])
 
 
+def acting_as(db: Session, email: str) -> Viewer:
+    """The viewer a command-line call acts for (the shell is trusted; roles and ownership still apply)."""
+    user = _user_by_email(db, normalize_email(email))
+    if user is None or not user.is_active:
+        raise InvalidInput(f"No active user with e-mail {email}.")
+    return Viewer(user.id, user.email, user.display_name, user.role, session_id="cli")
+
+
 def update_profile(db: Session, viewer: Viewer, display_name: str) -> None:
     """Change the viewer's display name."""
     name = display_name.strip()

@@ -1,0 +1,121 @@
+"""Valuation and performance of a portfolio: load from the database, compute, cache.
+
+A snapshot (lots, daily valuation, benchmark) is cached per portfolio and keyed by the portfolio's
+ledger version and the price store's version, so a new transaction or new prices invalidate it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from investment_app.auth.viewer import Viewer
+from investment_app.ledger.lots import LotBook, build_lots
+from investment_app.ledger.performance import PERIODS, PeriodResult, measure, period_start
+from investment_app.ledger.valuation import Valuation, value_portfolio
+from investment_app.marketdata.store import price_frame
+from investment_app.models.market import DailyBar
+from investment_app.models.portfolio import Portfolio
+from investment_app.services import portfolios
+from investment_app.services.errors import InvalidInput
+from investment_app.services.transactions import load_ledger, to_entry
+
+CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard and the performance figures are computed from."""
+
+    portfolio_id: int
+    book: LotBook
+    valuation: Valuation
+    benchmark: pd.Series
+    benchmark_symbol: str
+    load_s: float
+    compute_s: float
+
+
+_cache: OrderedDict[tuple, Snapshot] = OrderedDict()
+_lock = threading.Lock()
+
+
+def price_version(db: Session) -> tuple:
+    """Changes whenever bars are added or replaced."""
+    return tuple(db.exec(select(func.count(), func.max(DailyBar.date))).one())
+
+
+def _build(db: Session, portfolio: Portfolio, end: dt.date) -> Snapshot:
+    started = time.perf_counter()
+    rows, picks = load_ledger(db, portfolio.id)
+    if not rows:
+        raise InvalidInput(f"Portfolio {portfolio.name!r} has no transactions yet.")
+    entries = [to_entry(t) for t in rows if t.trade_date <= end]
+    symbols = sorted({e.symbol for e in entries if e.symbol})
+    engine = db.get_bind()
+    prices = price_frame(engine, symbols, entries[0].date, end, field="close")
+    benchmark = price_frame(engine, [portfolio.benchmark_symbol], entries[0].date - dt.timedelta(days=10), end)
+    loaded = time.perf_counter()
+    book = build_lots(entries, portfolio.cost_basis_method, picks)
+    valuation = value_portfolio(entries, prices, book, end)
+    return Snapshot(
+        portfolio.id,
+        book,
+        valuation,
+        benchmark[portfolio.benchmark_symbol],
+        portfolio.benchmark_symbol,
+        loaded - started,
+        time.perf_counter() - loaded,
+    )
+
+
+def snapshot(db: Session, viewer: Viewer, portfolio_id: int, end: dt.date | None = None) -> Snapshot:
+    """The portfolio's snapshot up to ``end`` (default: the last price date), from the cache when current."""
+    portfolio = portfolios.readable(db, viewer, portfolio_id)
+    version = price_version(db)
+    end = end or version[1] or dt.date.today()
+    key = (
+        portfolio_id,
+        portfolio.ledger_version,
+        portfolio.cost_basis_method,
+        portfolio.benchmark_symbol,
+        version,
+        end,
+    )
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    result = _build(db, portfolio, end)
+    with _lock:
+        _cache[key] = result
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def performance(
+    db: Session, viewer: Viewer, portfolio_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> PeriodResult:
+    """TWR, MWR, simple return and the benchmark over [start, end] (default: everything)."""
+    snap = snapshot(db, viewer, portfolio_id, end)
+    first = snap.valuation.dates[0].date()
+    last = snap.valuation.dates[-1].date()
+    if start is not None and start > last:
+        raise InvalidInput(f"Start {start} is after the last valued day, {last}.")
+    label = "MAX" if start is None or start <= first else "CUSTOM"
+    return measure(snap.valuation, snap.benchmark, max(start or first, first), last, label)
+
+
+def periods(db: Session, viewer: Viewer, portfolio_id: int) -> list[PeriodResult]:
+    """The standard periods (1M … MAX) ending on the last valued day."""
+    snap = snapshot(db, viewer, portfolio_id)
+    first, last = snap.valuation.dates[0].date(), snap.valuation.dates[-1].date()
+    return [measure(snap.valuation, snap.benchmark, period_start(p, last, first), last, p) for p in PERIODS]
