@@ -7,6 +7,7 @@ resolves the session in the database, checks the role, and only then loads data.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -87,22 +88,42 @@ def authorized(role: Role = Role.VIEWER) -> Callable:
 
     The handler receives the resolved ``Viewer`` as its first argument after ``self``. Without a
     valid session the visitor is sent to sign in; with too low a role nothing runs and a toast
-    says why. A ServiceError raised by the handler becomes an error toast.
+    says why. A ServiceError raised by the handler becomes an error toast. Async handlers resolve
+    the viewer in a worker thread, so the event loop never waits on the database.
     """
 
     def decorate(handler: Callable) -> Callable:
-        @functools.wraps(handler)
-        def wrapper(self: AppState, *args: Any, **kwargs: Any):
-            viewer = self._resolve_viewer()
+        def admit(self: AppState, viewer: Viewer | None):
             self._show(viewer)
             if viewer is None:
                 return self._to_sign_in()
             if not viewer.role.allows(role):
                 return [rx.redirect("/"), rx.toast.error(f"This page needs the {role.value} role.")]
-            try:
-                return handler(self, viewer, *args, **kwargs)
-            except ServiceError as exc:
-                return rx.toast.error(str(exc))
+            return None
+
+        if inspect.iscoroutinefunction(handler):
+
+            @functools.wraps(handler)
+            async def wrapper(self: AppState, *args: Any, **kwargs: Any):
+                viewer = await asyncio.to_thread(self._resolve_viewer)
+                if (refusal := admit(self, viewer)) is not None:
+                    return refusal
+                try:
+                    return await handler(self, viewer, *args, **kwargs)
+                except ServiceError as exc:
+                    return rx.toast.error(str(exc))
+
+        else:
+
+            @functools.wraps(handler)
+            def wrapper(self: AppState, *args: Any, **kwargs: Any):
+                viewer = self._resolve_viewer()
+                if (refusal := admit(self, viewer)) is not None:
+                    return refusal
+                try:
+                    return handler(self, viewer, *args, **kwargs)
+                except ServiceError as exc:
+                    return rx.toast.error(str(exc))
 
         params = list(inspect.signature(handler).parameters.values())
         wrapper.__signature__ = inspect.Signature([params[0], *params[2:]])  # type: ignore[attr-defined]

@@ -1,59 +1,487 @@
-"""Dashboard: the viewer's portfolios and the market data at hand (the ledger issue fills it out)."""
+"""Dashboard: value, gains, the three returns by period, charts, allocation, holdings, recent activity."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
+import plotly.graph_objects as go
 import reflex as rx
 
 from investment_app.auth.viewer import Viewer
+from investment_app.components import charts
 from investment_app.components.layout import app_page
+from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.db import session_scope
-from investment_app.services.overview import PortfolioCard, overview
+from investment_app.ledger.performance import EXPLAIN, PERIODS, breakdown
+from investment_app.services import dashboard as dashboard_service
+from investment_app.services import performance, portfolios
+from investment_app.services.errors import InvalidInput
+from investment_app.services.portfolios import PortfolioRow
 from investment_app.state import AppState, authorized
+
+SORTABLE = {"symbol": "Symbol", "value": "Value", "weight": "Weight", "day_change": "Day", "unrealized": "Gain"}
+WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}  # hidden on phones
+
+
+def _compute(viewer: Viewer, portfolio_id: int) -> dashboard_service.Dashboard:
+    with session_scope() as db:
+        return dashboard_service.dashboard(db, viewer, portfolio_id)
+
+
+def _trace(viewer: Viewer, portfolio_id: int, period: str) -> list[dict[str, str]]:
+    with session_scope() as db:
+        snap = performance.snapshot(db, viewer, portfolio_id)
+        result = next(p for p in performance.periods(db, viewer, portfolio_id) if p.label == period)
+    frame = breakdown(snap.valuation, result.start, result.end)
+    return [
+        {
+            "date": day.date().isoformat(),
+            "value": money(row.total),
+            "flow": money(row.net_flow) if row.net_flow else "",
+            "return": pct(row.daily_return, 3),
+            "twr": pct(row.twr_to_date),
+        }
+        for day, row in zip(frame.index, frame.itertuples(), strict=True)
+    ]
 
 
 class DashboardState(AppState):
-    """The dashboard's view data."""
+    """The dashboard's view data (display strings; the numbers stay on the server)."""
 
-    portfolios: list[PortfolioCard] = []
-    symbols: str = ""
-    bars: str = ""
-    first_date: str = ""
-    last_date: str = ""
+    portfolios: list[PortfolioRow] = []
+    selected: str = ""
+    loading: bool = False
+    empty: bool = False
+    cards: dict[str, str] = {}
+    tones: dict[str, str] = {}
+    period: str = "MAX"
+    returns: dict[str, dict[str, str]] = {}
+    holdings: list[dict[str, str]] = []
+    sort_by: str = "value"
+    sort_desc: bool = True
+    recent: list[dict[str, str]] = []
+    warnings: list[str] = []
+    value_figure: go.Figure = go.Figure()
+    growth_figure: go.Figure = go.Figure()
+    holding_figure: go.Figure = go.Figure()
+    sector_figure: go.Figure = go.Figure()
+    trace_rows: list[dict[str, str]] = []
+    _raw_holdings: list[dict] = []
 
     @rx.event
     @authorized()
-    def load(self, viewer: Viewer) -> None:
+    async def load(self, viewer: Viewer):
+        """List the viewer's portfolios and show the chosen one (``?p=<id>``, else the first)."""
         with session_scope() as db:
-            data = overview(db, viewer)
-        self.portfolios = data.portfolios
-        self.symbols, self.bars = f"{data.symbols:,}", f"{data.bars:,}"
-        self.first_date, self.last_date = data.first_date, data.last_date
+            self.portfolios = portfolios.list_portfolios(db, viewer)
+        wanted = self.router.url.query_parameters.get("p", self.selected)
+        ids = [str(p.id) for p in self.portfolios]
+        self.selected = wanted if wanted in ids else (ids[0] if ids else "")
+        if self.selected:
+            await self._refresh(viewer)
+
+    @rx.event
+    @authorized()
+    async def select(self, viewer: Viewer, portfolio_id: str):
+        self.selected = portfolio_id
+        await self._refresh(viewer)
+
+    async def _refresh(self, viewer: Viewer) -> None:
+        self.loading, self.empty = True, False
+        try:
+            data = await asyncio.to_thread(_compute, viewer, int(self.selected))
+        except InvalidInput:
+            self.loading, self.empty = False, True
+            return
+        self._apply(data)
+        self.loading = False
+
+    def _apply(self, data: dashboard_service.Dashboard) -> None:
+        s = data.summary
+        self.cards = {
+            "value": money(s.total_value),
+            "as_of": s.as_of,
+            "day": signed_money(s.day_change),
+            "day_pct": pct(s.day_change_pct),
+            "gain": signed_money(s.total_gain),
+            "realized": signed_money(s.realized),
+            "unrealized": signed_money(s.unrealized),
+            "income": money(s.income),
+            "cash": money(s.cash),
+            "flows": money(s.net_flows),
+            "benchmark": data.benchmark,
+        }
+        self.tones = {"day": tone(s.day_change), "gain": tone(s.total_gain)}
+        self.warnings = s.warnings
+        self.returns = {
+            p.label: {
+                "twr": pct(p.twr),
+                "mwr": pct(p.mwr),
+                "simple": pct(p.simple_return),
+                "bench": pct(p.benchmark_twr),
+                "twr_tone": tone(p.twr),
+                "range": f"{p.start} → {p.end}",
+                "start": money(p.start_value),
+                "end": money(p.end_value),
+                "flows": money(p.net_flows),
+            }
+            for p in data.periods
+        }
+        self._raw_holdings = [dataclasses.asdict(h) for h in data.holdings]
+        self._sort()
+        self.recent = data.recent
+        series = data.series
+        self.value_figure = charts.value_chart(series.dates, series.value, series.invested)
+        self.growth_figure = charts.growth_chart(series.dates, series.growth, series.benchmark_growth, data.benchmark)
+        self.holding_figure = charts.allocation_chart(
+            [h.symbol for h in data.holdings] + ["Cash"], [h.value for h in data.holdings] + [max(s.cash, 0.0)]
+        )
+        self.sector_figure = charts.allocation_chart(list(data.sectors), [max(v, 0.0) for v in data.sectors.values()])
+
+    def _sort(self) -> None:
+        rows = sorted(self._raw_holdings, key=lambda h: h[self.sort_by], reverse=self.sort_desc)
+        self.holdings = [
+            {
+                "symbol": h["symbol"],
+                "name": h["name"],
+                "quantity": quantity(h["quantity"]),
+                "price": money(h["price"]),
+                "value": money(h["value"]),
+                "weight": pct(h["weight"], 1).lstrip("+"),
+                "day": signed_money(h["day_change"]),
+                "day_pct": pct(h["day_change_pct"]),
+                "gain": signed_money(h["unrealized"]),
+                "gain_pct": pct(h["unrealized_pct"]),
+                "day_tone": tone(h["day_change"]),
+                "gain_tone": tone(h["unrealized"]),
+                "stale": "yes" if h["stale"] else "",
+            }
+            for h in rows
+        ]
+
+    @rx.event
+    @authorized()
+    def sort(self, viewer: Viewer, column: str) -> None:
+        """Sort the holdings table."""
+        if column in SORTABLE:
+            self.sort_desc = not self.sort_desc if column == self.sort_by else column != "symbol"
+            self.sort_by = column
+            self._sort()
+
+    @rx.event
+    @authorized()
+    def set_period(self, viewer: Viewer, period: str | list[str]) -> None:
+        self.period = period if isinstance(period, str) and period in PERIODS else "MAX"
+
+    @rx.event
+    @authorized()
+    async def open_trace(self, viewer: Viewer):
+        """The per-day breakdown behind the selected period's TWR."""
+        self.trace_rows = await asyncio.to_thread(_trace, viewer, int(self.selected), self.period)
 
 
-def stat(label: str, value: rx.Var | str, hint: rx.Var | str = "") -> rx.Component:
+def card(title: str, value: rx.Var, *lines: rx.Component, color: rx.Var | str = "gray") -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text(label, size="2", color_scheme="gray"),
-            rx.heading(value, size="6"),
-            rx.text(hint, size="1", color_scheme="gray"),
+            rx.text(title, size="2", color_scheme="gray"),
+            rx.heading(value, size="6", color_scheme=color, trim="both"),
+            *lines,
             spacing="1",
         ),
         width="100%",
     )
 
 
-def portfolio_card(p: PortfolioCard) -> rx.Component:
+def summary_cards() -> rx.Component:
+    c = DashboardState.cards
+    return rx.grid(
+        card("Total value", c["value"], rx.text("as of ", c["as_of"], size="1", color_scheme="gray")),
+        card(
+            "Day change",
+            c["day"],
+            rx.text(c["day_pct"], size="1", color_scheme="gray"),
+            color=DashboardState.tones["day"],
+        ),
+        card(
+            "Total gain",
+            c["gain"],
+            rx.text(
+                "realized ",
+                c["realized"],
+                " · unrealized ",
+                c["unrealized"],
+                " · income ",
+                c["income"],
+                size="1",
+                color_scheme="gray",
+            ),
+            color=DashboardState.tones["gain"],
+        ),
+        card("Cash", c["cash"], rx.text("net deposits ", c["flows"], size="1", color_scheme="gray")),
+        columns=rx.breakpoints(initial="1", xs="2", lg="4"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _return_figure(label: str, key: str, explain: str) -> rx.Component:
+    r = DashboardState.returns[DashboardState.period]
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.heading(r[key], size="6", color_scheme=rx.cond(key == "twr", r["twr_tone"], "gray")),
+        rx.text(explain, size="1", color_scheme="gray"),
+        spacing="1",
+        align="start",
+        width="100%",
+    )
+
+
+def trace_dialog() -> rx.Component:
+    cell = {"padding": "4px 8px", "text_align": "right"}
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button("Trace the numbers", variant="soft", size="1", on_click=DashboardState.open_trace)),
+        rx.dialog.content(
+            rx.dialog.title("Per-day breakdown · ", DashboardState.period),
+            rx.dialog.description(
+                "Value at the close, external flow (at the start of the day), daily return "
+                "V_t / (V_t−1 + flow) − 1, and the linked time-weighted return so far.",
+                size="2",
+            ),
+            rx.scroll_area(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Date", "Value", "Flow", "Return", "TWR to date")
+                            ]
+                        )
+                    ),
+                    rx.table.body(
+                        rx.foreach(
+                            DashboardState.trace_rows,
+                            lambda r: rx.table.row(
+                                rx.table.cell(r["date"]),
+                                rx.table.cell(r["value"], style=cell),
+                                rx.table.cell(r["flow"], style=cell),
+                                rx.table.cell(r["return"], style=cell),
+                                rx.table.cell(r["twr"], style=cell),
+                            ),
+                        )
+                    ),
+                    size="1",
+                    width="100%",
+                ),
+                type="auto",
+                scrollbars="vertical",
+                style={"height": "60vh"},
+            ),
+            rx.dialog.close(rx.button("Close", variant="soft", margin_top="1rem")),
+            max_width="720px",
+        ),
+    )
+
+
+def returns_card() -> rx.Component:
+    r = DashboardState.returns[DashboardState.period]
+    return rx.card(
+        rx.vstack(
+            rx.heading("Returns", size="4"),
+            rx.segmented_control.root(
+                *[rx.segmented_control.item(p, value=p) for p in PERIODS],
+                value=DashboardState.period,
+                on_change=DashboardState.set_period,
+                size="1",
+                width="100%",
+                max_width="28rem",
+            ),
+            rx.text(
+                r["range"],
+                " · start ",
+                r["start"],
+                " · end ",
+                r["end"],
+                " · net flows ",
+                r["flows"],
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.grid(
+                _return_figure("Time-weighted (TWR)", "twr", EXPLAIN["twr"]),
+                _return_figure("Money-weighted (XIRR, a year)", "mwr", EXPLAIN["mwr"]),
+                _return_figure("Simple", "simple", EXPLAIN["simple_return"]),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                spacing="4",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.text(
+                    DashboardState.cards["benchmark"],
+                    " (total return) over the same dates: ",
+                    rx.text.strong(r["bench"]),
+                    size="2",
+                ),
+                rx.spacer(),
+                trace_dialog(),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def chart_card(title: str, tabs: list[tuple[str, rx.Var]]) -> rx.Component:
+    return rx.card(
+        rx.tabs.root(
+            rx.hstack(
+                rx.heading(title, size="4"),
+                rx.spacer(),
+                rx.tabs.list(*[rx.tabs.trigger(label, value=label) for label, _ in tabs], size="1"),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            *[
+                rx.tabs.content(
+                    rx.plotly(data=figure, use_resize_handler=True, width="100%", height="340px"),
+                    value=label,
+                    width="100%",
+                )
+                for label, figure in tabs
+            ],
+            default_value=tabs[0][0],
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _sort_header(column: str) -> rx.Component:
+    arrow = rx.cond(DashboardState.sort_by == column, rx.cond(DashboardState.sort_desc, " ↓", " ↑"), "")
+    return rx.table.column_header_cell(
+        rx.link(
+            SORTABLE[column],
+            arrow,
+            on_click=DashboardState.sort(column),
+            cursor="pointer",
+            underline="none",
+            color_scheme="gray",
+        ),
+        text_align="left" if column == "symbol" else "right",
+        white_space="nowrap",
+        **(WIDE_ONLY if column in ("weight", "day_change") else {}),
+    )
+
+
+def holding_row(h: rx.Var) -> rx.Component:
+    right = {"text_align": "right", "white_space": "nowrap"}
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(h["symbol"], weight="bold"),
+                    rx.cond(h["stale"] != "", rx.badge("stale price", color_scheme="orange")),
+                ),
+                rx.text(h["quantity"], " × ", h["price"], size="1", color_scheme="gray", white_space="nowrap"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(h["value"], style=right),
+        rx.table.cell(h["weight"], style=right, **WIDE_ONLY),
+        rx.table.cell(
+            rx.text(h["day"], color_scheme=h["day_tone"]),
+            rx.text(h["day_pct"], size="1", color_scheme="gray"),
+            style=right,
+            **WIDE_ONLY,
+        ),
+        rx.table.cell(
+            rx.text(h["gain"], color_scheme=h["gain_tone"]),
+            rx.text(h["gain_pct"], size="1", color_scheme="gray"),
+            style=right,
+        ),
+    )
+
+
+def holdings_table() -> rx.Component:
+    return rx.card(
+        rx.heading("Holdings", size="4", margin_bottom="0.5rem"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[_sort_header(c) for c in SORTABLE])),
+                rx.table.body(rx.foreach(DashboardState.holdings, holding_row)),
+                size="1",
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def recent_list() -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.icon("briefcase", size=20),
-            rx.vstack(
-                rx.text(p.name, weight="bold"),
-                rx.text("Benchmark ", p.benchmark, " · ", p.currency, size="1", color_scheme="gray"),
-                spacing="0",
-            ),
+            rx.heading("Recent transactions", size="4"),
+            rx.spacer(),
+            rx.link("All transactions", href="/transactions", size="2"),
+            width="100%",
             align="center",
-            spacing="3",
         ),
+        rx.vstack(
+            rx.foreach(
+                DashboardState.recent,
+                lambda t: rx.hstack(
+                    rx.badge(t["type"], variant="soft"),
+                    rx.text(t["symbol"], weight="bold"),
+                    rx.text(t["detail"], size="2"),
+                    rx.spacer(),
+                    rx.text(t["date"], size="1", color_scheme="gray"),
+                    width="100%",
+                    align="center",
+                    border_bottom=f"1px solid {rx.color('gray', 4)}",
+                    padding_y="6px",
+                ),
+            ),
+            width="100%",
+            spacing="0",
+            margin_top="0.5rem",
+        ),
+        width="100%",
+    )
+
+
+def portfolio_picker() -> rx.Component:
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(placeholder="Choose a portfolio", min_width="12rem"),
+            rx.select.content(
+                rx.foreach(
+                    DashboardState.portfolios,
+                    lambda p: rx.select.item(rx.cond(p.mine, p.name, p.name + " (shared)"), value=p.id.to_string()),
+                )
+            ),
+            value=DashboardState.selected,
+            on_change=DashboardState.select,
+        ),
+        rx.cond(DashboardState.loading, rx.spinner()),
+        rx.spacer(),
+        rx.link("Manage portfolios", href="/portfolios", size="2"),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.callout(
+        "This portfolio has no transactions yet. Import a CSV or add them on the Transactions page.",
+        icon="info",
         width="100%",
     )
 
@@ -61,38 +489,36 @@ def portfolio_card(p: PortfolioCard) -> rx.Component:
 @app_page("/", "Dashboard", on_load=DashboardState.load)
 def dashboard() -> rx.Component:
     return rx.vstack(
-        rx.text("Welcome back, ", rx.text.strong(AppState.user_name), ".", size="3"),
-        rx.grid(
-            stat("Portfolios", DashboardState.portfolios.length().to_string()),
-            stat("Symbols with prices", DashboardState.symbols),
-            stat(
-                "Daily bars",
-                DashboardState.bars,
-                DashboardState.first_date + " → " + DashboardState.last_date,
-            ),
-            columns=rx.breakpoints(initial="1", sm="3"),
-            spacing="3",
-            width="100%",
-        ),
-        rx.heading("Your portfolios", size="4", margin_top="1rem"),
+        portfolio_picker(),
         rx.cond(
-            DashboardState.portfolios.length() > 0,
-            rx.grid(
-                rx.foreach(DashboardState.portfolios, portfolio_card),
-                columns=rx.breakpoints(initial="1", sm="2"),
+            DashboardState.empty | (DashboardState.selected == ""),
+            empty_state(),
+            rx.vstack(
+                rx.foreach(
+                    DashboardState.warnings,
+                    lambda w: rx.callout(w, icon="triangle-alert", color_scheme="orange", width="100%"),
+                ),
+                summary_cards(),
+                rx.cond(DashboardState.returns.contains(DashboardState.period), returns_card()),
+                rx.grid(
+                    chart_card(
+                        "Value",
+                        [("Value", DashboardState.value_figure), ("vs benchmark", DashboardState.growth_figure)],
+                    ),
+                    chart_card(
+                        "Allocation",
+                        [("Holdings", DashboardState.holding_figure), ("Sectors", DashboardState.sector_figure)],
+                    ),
+                    columns=rx.breakpoints(initial="1", lg="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                holdings_table(),
+                recent_list(),
                 spacing="3",
                 width="100%",
             ),
-            rx.text("No portfolio yet.", color_scheme="gray"),
-        ),
-        rx.callout(
-            "Holdings, performance and risk arrive here as the ledger is filled in.",
-            icon="info",
-            variant="surface",
-            width="100%",
-            margin_top="1rem",
         ),
         spacing="3",
         width="100%",
-        align="start",
     )

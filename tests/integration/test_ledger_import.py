@@ -65,8 +65,10 @@ def test_import_twice_adds_nothing_the_second_time(setup):
         (HEADER + "2020-01-02,buy,AAPL,ten,300,1,,,,\n", "row 2, column quantity: 'ten' is not a number"),
         (HEADER + "2020-01-02,buy,AAPL,-5,300,1,,,,\n", "row 2, column quantity: must not be negative"),
         (HEADER + "2020-01-02,gift,AAPL,5,300,1,,,,\n", "row 2, column type: unknown type 'gift'"),
-        (HEADER + "2020-01-02,buy,AAPL,5,300,1,,,,\n2020-02-03,sell,AAPL,6,310,1,,,,\n",
-         "row 3, column quantity: sell of 6 AAPL on 2020-02-03 exceeds the 5 held"),
+        (
+            HEADER + "2020-01-02,buy,AAPL,5,300,1,,,,\n2020-02-03,sell,AAPL,6,310,1,,,,\n",
+            "row 3, column quantity: sell of 6 AAPL on 2020-02-03 exceeds the 5 held",
+        ),
         (HEADER, "has no transactions"),
     ],
 )
@@ -87,8 +89,9 @@ def test_a_50_mb_file_is_refused_before_parsing(setup):
 
 def test_trade_before_the_first_price_is_accepted_with_a_warning(setup):
     db, viewer, pid = setup
-    report = transactions.import_csv(db, viewer, pid, (HEADER + "2014-01-02,buy,META,3,55,0,,,,\n"
-                                                       "2014-01-02,buy,NEWCO,3,10,0,,,,\n").encode())
+    report = transactions.import_csv(
+        db, viewer, pid, (HEADER + "2014-01-02,buy,META,3,55,0,,,,\n2014-01-02,buy,NEWCO,3,10,0,,,,\n").encode()
+    )
     assert report.added == 2
     assert report.warnings == [
         "row 3: NEWCO has no price on or before 2014-01-02; it is valued at cost until prices exist",
@@ -109,10 +112,12 @@ def test_shared_portfolio_is_read_only_for_the_grantee(setup, db_url):
     friend = accounts.acting_as(db, "friend@example.com")
     assert [p.name for p in portfolios.list_portfolios(db, friend)] == ["P"]
     assert "AAPL" in transactions.export_transactions(db, friend, pid)
-    for change in (lambda: transactions.import_csv(db, friend, pid, GOOD.encode()),
-                   lambda: portfolios.update(db, friend, pid, "Mine", "SPY", "fifo"),
-                   lambda: portfolios.delete(db, friend, pid, "P"),
-                   lambda: transactions.delete(db, friend, pid, 1)):
+    for change in (
+        lambda: transactions.import_csv(db, friend, pid, GOOD.encode()),
+        lambda: portfolios.update(db, friend, pid, "Mine", "SPY", "fifo"),
+        lambda: portfolios.delete(db, friend, pid, "P"),
+        lambda: transactions.delete(db, friend, pid, 1),
+    ):
         with pytest.raises(Forbidden, match="read-only"):
             change()
     stranger = accounts.create_user(db, "stranger@example.com", "correct horse 42")
@@ -126,14 +131,17 @@ def test_cli_import_and_performance_respect_sharing(setup, db_url, tmp_path):
     db.commit()
     csv_file = tmp_path / "tx.csv"
     csv_file.write_text(GOOD)
-    refused = run_cli("transactions", "import", "--user", "friend@example.com", "--portfolio", "P", str(csv_file),
-                      db_url=db_url)
+    refused = run_cli(
+        "transactions", "import", "--user", "friend@example.com", "--portfolio", "P", str(csv_file), db_url=db_url
+    )
     assert refused.returncode == 2 and "read-only" in refused.stderr
-    done = run_cli("transactions", "import", "--user", "owner@example.com", "--portfolio", "P", str(csv_file),
-                   db_url=db_url)
+    done = run_cli(
+        "transactions", "import", "--user", "owner@example.com", "--portfolio", "P", str(csv_file), db_url=db_url
+    )
     assert done.returncode == 0 and "imported 6" in done.stdout
-    report = run_cli("performance", "--user", "friend@example.com", "--portfolio", "P", "--end", "2020-12-31",
-                     db_url=db_url)
+    report = run_cli(
+        "performance", "--user", "friend@example.com", "--portfolio", "P", "--end", "2020-12-31", db_url=db_url
+    )
     assert report.returncode == 0, report.stderr
     payload = json.loads(report.stdout)
     for key in ("twr", "mwr", "simple_return", "start_value", "end_value", "net_flows", "benchmark_twr"):

@@ -1,0 +1,116 @@
+"""Plotly figures for the pages: labelled axes, hover values, a range selector, readable on a phone."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+PALETTE = [
+    "#0f766e",
+    "#2563eb",
+    "#d97706",
+    "#7c3aed",
+    "#db2777",
+    "#059669",
+    "#dc2626",
+    "#4b5563",
+    "#0891b2",
+    "#65a30d",
+    "#9333ea",
+    "#ea580c",
+]
+RANGES = [
+    dict(count=1, label="1M", step="month", stepmode="backward"),
+    dict(count=3, label="3M", step="month", stepmode="backward"),
+    dict(count=1, label="YTD", step="year", stepmode="todate"),
+    dict(count=1, label="1Y", step="year", stepmode="backward"),
+    dict(count=3, label="3Y", step="year", stepmode="backward"),
+    dict(count=5, label="5Y", step="year", stepmode="backward"),
+    dict(label="Max", step="all"),
+]
+
+
+def _layout(fig: go.Figure, y_title: str, y_format: str) -> go.Figure:
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=10, b=10),
+        height=340,
+        hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(size=12),
+        xaxis=dict(rangeselector=dict(buttons=RANGES, x=0, y=-0.22), type="date", gridcolor="rgba(128,128,128,0.15)"),
+        yaxis=dict(title=y_title, tickformat=y_format, gridcolor="rgba(128,128,128,0.15)"),
+    )
+    return fig
+
+
+def value_chart(dates: list[str], value: list[float], invested: list[float]) -> go.Figure:
+    """Total value against the money put in (cumulative net deposits)."""
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=dates,
+                y=value,
+                name="Value",
+                line=dict(color=PALETTE[0], width=2),
+                fill="tozeroy",
+                fillcolor="rgba(15,118,110,0.10)",
+                hovertemplate="%{y:$,.2f}",
+            ),
+            go.Scatter(
+                x=dates,
+                y=invested,
+                name="Net deposits",
+                line=dict(color=PALETTE[7], width=1.5, dash="dot"),
+                hovertemplate="%{y:$,.2f}",
+            ),
+        ]
+    )
+    return _layout(fig, "Value (USD)", "$,.0f")
+
+
+def growth_chart(dates: list[str], growth: list[float], benchmark: list[float], benchmark_name: str) -> go.Figure:
+    """Growth of 100: the portfolio's time-weighted return against the benchmark's total return."""
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=dates,
+                y=growth,
+                name="Portfolio (TWR)",
+                line=dict(color=PALETTE[0], width=2),
+                hovertemplate="%{y:.1f}",
+            ),
+            go.Scatter(
+                x=dates,
+                y=benchmark,
+                name=f"{benchmark_name} (total return)",
+                line=dict(color=PALETTE[1], width=1.5),
+                hovertemplate="%{y:.1f}",
+            ),
+        ]
+    )
+    return _layout(fig, "Growth of 100", ",.0f")
+
+
+def allocation_chart(labels: list[str], values: list[float]) -> go.Figure:
+    """A donut of weights."""
+    fig = go.Figure(
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=0.55,
+            sort=False,
+            textinfo="percent",
+            marker=dict(colors=PALETTE),
+            hovertemplate="%{label}: %{value:$,.0f} (%{percent})",
+        )
+    )
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=10, b=10),
+        height=300,
+        showlegend=True,
+        legend=dict(orientation="v", x=1, y=0.5),
+        paper_bgcolor="rgba(0,0,0,0)",
+        font=dict(size=12),
+    )
+    return fig
