@@ -31,6 +31,9 @@ class NavItem:
 
 NAV = (
     NavItem("Dashboard", "/", "layout-dashboard"),
+    NavItem("Holdings", "/holdings", "layers"),
+    NavItem("Transactions", "/transactions", "list"),
+    NavItem("Portfolios", "/portfolios", "briefcase"),
     NavItem("Settings", "/settings", "settings"),
     NavItem("Admin", "/admin", "shield-check", admin_only=True),
 )
