@@ -70,6 +70,11 @@ class RowError:
         where = f"row {self.row}, column {self.column}" if self.row else (self.column or "file")
         return f"{where}: {self.message}"
 
+    @property
+    def field_message(self) -> str:
+        """The message for a form: "quantity: must not be negative"."""
+        return f"{self.column}: {self.message}"
+
 
 @dataclass(frozen=True)
 class TxInput:
@@ -234,6 +239,15 @@ def parse(data: bytes) -> list[TxInput]:
     if not rows:
         raise ImportRejected([RowError(0, "file", "has no transactions below the header")])
     return rows
+
+
+def validate(record: dict[str, str]) -> TxInput:
+    """One transaction typed into a form (same fields as a CSV row); raises ImportRejected naming the fields."""
+    errors: list[RowError] = []
+    parsed = _row({k: str(v) for k, v in record.items()}, 0, 1, "ratio" in record, errors)
+    if errors or parsed is None:
+        raise ImportRejected(errors or [RowError(0, "form", "could not be read")])
+    return parsed
 
 
 def to_csv(rows: list[dict[str, object]], columns: tuple[str, ...]) -> str:

@@ -1,5 +1,5 @@
 """Pages; importing a module registers its routes and its State."""
 
-from investment_app.pages import admin, dashboard, register, settings, signin
+from investment_app.pages import admin, dashboard, register, settings, signin, transactions
 
-__all__ = ["admin", "dashboard", "register", "settings", "signin"]
+__all__ = ["admin", "dashboard", "register", "settings", "signin", "transactions"]

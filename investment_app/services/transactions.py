@@ -6,8 +6,9 @@ at its date), then written in the caller's transaction together with its audit r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func
@@ -121,8 +122,8 @@ def import_rows(
 ) -> ImportReport:
     """Add the rows not stored yet (by external id); all or nothing."""
     portfolio = portfolios.writable(db, viewer, portfolio_id)
-    stored = _stored_ids(db, portfolio_id, {t.external_id for t in inputs})
-    fresh = [t for t in inputs if t.external_id not in stored]
+    stored = _stored_ids(db, portfolio_id, {t.external_id for t in inputs if t.external_id})
+    fresh = [t for t in inputs if not t.external_id or t.external_id not in stored]
     existing, picks = load_ledger(db, portfolio_id)
     staged = [
         Entry(STAGED + t.row, t.date, t.type, t.symbol, t.quantity, t.price, t.fees, t.amount, t.ratio) for t in fresh
@@ -151,8 +152,7 @@ def import_rows(
         for t in fresh
     )
     if fresh:
-        portfolio.ledger_version += 1
-        db.add(portfolio)
+        _new_version(db, portfolio)
         audit.record(
             db,
             viewer,
@@ -169,12 +169,48 @@ def import_csv(db: Session, viewer: Viewer, portfolio_id: int, data: bytes) -> I
     return import_rows(db, viewer, portfolio_id, csv_format.parse(data))
 
 
-def delete(db: Session, viewer: Viewer, portfolio_id: int, transaction_id: int) -> None:
-    """Delete one transaction, unless that would leave a sale larger than its position."""
+def add(db: Session, viewer: Viewer, portfolio_id: int, tx: TxInput) -> ImportReport:
+    """Add one transaction entered by hand (validated against the whole ledger)."""
+    return import_rows(db, viewer, portfolio_id, [replace(tx, external_id="")], TxSource.MANUAL)
+
+
+def edit(db: Session, viewer: Viewer, portfolio_id: int, transaction_id: int, tx: TxInput) -> None:
+    """Change one transaction, unless the ledger would become invalid (e.g. a later sale too large)."""
     portfolio = portfolios.writable(db, viewer, portfolio_id)
+    row = _owned(db, portfolio_id, transaction_id)
+    existing, picks = load_ledger(db, portfolio_id)
+    changed = Entry(transaction_id, tx.date, tx.type, tx.symbol, tx.quantity, tx.price, tx.fees, tx.amount, tx.ratio)
+    entries = [changed if t.id == transaction_id else to_entry(t) for t in existing]
+    try:
+        build_lots(entries, portfolio.cost_basis_method, picks)
+    except LedgerError as exc:
+        raise InvalidInput(f"That change would break the ledger: {exc}") from None
+    before = describe(row)
+    account = portfolios.account_ids(db, portfolio, {tx.account})[tx.account]
+    for name in ("type", "symbol", "quantity", "price", "fees", "amount", "ratio", "note"):
+        setattr(row, name, getattr(tx, name))
+    row.trade_date, row.account_id = tx.date, account
+    db.add(row)
+    _new_version(db, portfolio)
+    audit.record(db, viewer, "transaction.edit", "transaction", transaction_id, before=before, after=describe(row))
+
+
+def _owned(db: Session, portfolio_id: int, transaction_id: int) -> Transaction:
     tx = db.get(Transaction, transaction_id)
     if tx is None or tx.portfolio_id != portfolio_id:
         raise InvalidInput(f"No transaction #{transaction_id} in this portfolio.")
+    return tx
+
+
+def _new_version(db: Session, portfolio: Portfolio) -> None:
+    portfolio.ledger_version += 1
+    db.add(portfolio)
+
+
+def delete(db: Session, viewer: Viewer, portfolio_id: int, transaction_id: int) -> None:
+    """Delete one transaction, unless that would leave a sale larger than its position."""
+    portfolio = portfolios.writable(db, viewer, portfolio_id)
+    tx = _owned(db, portfolio_id, transaction_id)
     existing, picks = load_ledger(db, portfolio_id)
     try:
         build_lots(
@@ -186,8 +222,7 @@ def delete(db: Session, viewer: Viewer, portfolio_id: int, transaction_id: int) 
         raise InvalidInput(f"Deleting it would break a later transaction: {exc}") from None
     audit.record(db, viewer, "transaction.delete", "transaction", transaction_id, before=describe(tx))
     db.delete(tx)
-    portfolio.ledger_version += 1
-    db.add(portfolio)
+    _new_version(db, portfolio)
 
 
 def describe(tx: Transaction) -> dict[str, str]:
@@ -209,6 +244,37 @@ def describe(tx: Transaction) -> dict[str, str]:
 def _plain(value: Decimal) -> str:
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def list_rows(
+    db: Session,
+    viewer: Viewer,
+    portfolio_id: int,
+    kind: str = "",
+    symbol: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int = 500,
+) -> list[dict[str, str]]:
+    """The newest transactions first, filtered by type, symbol and date range, as display fields."""
+    portfolios.readable(db, viewer, portfolio_id)
+    stmt = (
+        select(Transaction, Account.name)
+        .join(Account, col(Account.id) == Transaction.account_id)
+        .where(Transaction.portfolio_id == portfolio_id)
+    )
+    if kind:
+        stmt = stmt.where(Transaction.type == kind)
+    if symbol:
+        stmt = stmt.where(Transaction.symbol == symbol.strip().upper())
+    if start:
+        stmt = stmt.where(col(Transaction.trade_date) >= start)
+    if end:
+        stmt = stmt.where(col(Transaction.trade_date) <= end)
+    stmt = stmt.order_by(col(Transaction.trade_date).desc(), col(Transaction.id).desc()).limit(limit)
+    return [
+        {**describe(t), "id": str(t.id), "account": name, "source": t.source.value} for t, name in db.exec(stmt).all()
+    ]
 
 
 def export_transactions(db: Session, viewer: Viewer, portfolio_id: int) -> str:
