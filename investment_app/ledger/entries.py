@@ -19,8 +19,12 @@ Cash effect of each type (positive = cash comes in):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import operator
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple
+
+import numpy as np
 
 from investment_app.models.transaction import TxType
 
@@ -29,8 +33,7 @@ OPENS_LOT = frozenset({TxType.BUY, TxType.TRANSFER_IN, TxType.DIVIDEND})
 CLOSES_LOT = frozenset({TxType.SELL, TxType.TRANSFER_OUT})
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One ledger transaction; ``id`` orders entries of the same day and names the lot it opens."""
 
     id: int
@@ -45,38 +48,50 @@ class Entry:
     account_id: int = 0
 
     @property
-    def share_delta(self) -> Decimal:
-        """Shares added (+) or removed (−); splits are handled separately."""
-        if self.type in OPENS_LOT:
-            return self.quantity
-        return -self.quantity if self.type in CLOSES_LOT else ZERO
-
-    @property
-    def cash_delta(self) -> Decimal:
-        """Cash in (+) or out (−), per the table in this module's docstring."""
-        trade = self.quantity * self.price
-        return {
-            TxType.DEPOSIT: self.amount,
-            TxType.WITHDRAWAL: -self.amount,
-            TxType.BUY: -(trade + self.fees),
-            TxType.SELL: trade - self.fees,
-            TxType.DIVIDEND: self.amount - (trade + self.fees if self.quantity else ZERO),
-            TxType.INTEREST: self.amount,
-            TxType.FEE: -self.amount,
-            TxType.TRANSFER_IN: -self.fees,
-            TxType.TRANSFER_OUT: -self.fees,
-        }.get(self.type, ZERO)
-
-    @property
-    def income(self) -> Decimal:
-        """Dividends and interest received (cash or reinvested)."""
-        return self.amount if self.type in (TxType.DIVIDEND, TxType.INTEREST) else ZERO
-
-    @property
     def opens_lot(self) -> bool:
         return self.type in OPENS_LOT and self.quantity > 0
 
 
-def sort_key(entry: Entry) -> tuple[dt.date, int]:
-    """Ledger order: by date, then by entry id (the order they were recorded)."""
-    return entry.date, entry.id
+class Effects(NamedTuple):
+    """Per-entry effects as float arrays, per the table in this module's docstring."""
+
+    shares: np.ndarray
+    cash: np.ndarray
+    income: np.ndarray
+    deposits: np.ndarray
+    transfer_sign: np.ndarray
+
+
+def effects(entries: Sequence[Entry]) -> Effects:
+    """Shares (+/−), cash (+/−), income, deposits less withdrawals, and ±1 for transfers in/out."""
+    if not entries:
+        empty = np.zeros(0)
+        return Effects(empty, empty, empty, empty, empty)
+    columns = list(zip(*entries, strict=True))
+    kinds = np.array([k.value for k in columns[2]])
+    qty, price, fees, amount = (np.array([float(x) for x in columns[i]]) for i in (4, 5, 6, 7))
+
+    def of(*types: TxType) -> np.ndarray:
+        return np.isin(kinds, [t.value for t in types])
+
+    opens, closes = of(*OPENS_LOT), of(*CLOSES_LOT)
+    trade = qty * price
+    cash = (
+        np.where(of(TxType.DEPOSIT, TxType.INTEREST), amount, 0.0)
+        - np.where(of(TxType.WITHDRAWAL, TxType.FEE), amount, 0.0)
+        - np.where(of(TxType.BUY), trade + fees, 0.0)
+        + np.where(of(TxType.SELL), trade - fees, 0.0)
+        + np.where(of(TxType.DIVIDEND), amount - np.where(qty > 0, trade + fees, 0.0), 0.0)
+        - np.where(of(TxType.TRANSFER_IN, TxType.TRANSFER_OUT), fees, 0.0)
+    )
+    return Effects(
+        shares=np.where(opens, qty, 0.0) - np.where(closes, qty, 0.0),
+        cash=cash,
+        income=np.where(of(TxType.DIVIDEND, TxType.INTEREST), amount, 0.0),
+        deposits=np.where(of(TxType.DEPOSIT), amount, 0.0) - np.where(of(TxType.WITHDRAWAL), amount, 0.0),
+        transfer_sign=np.where(of(TxType.TRANSFER_IN), 1.0, 0.0) - np.where(of(TxType.TRANSFER_OUT), 1.0, 0.0),
+    )
+
+
+sort_key = operator.itemgetter(1, 0)
+"""Ledger order: by date, then by entry id (the order they were recorded)."""

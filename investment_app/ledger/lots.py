@@ -64,7 +64,7 @@ class Realized:
 
     @property
     def long_term(self) -> bool:
-        return self.closed > _anniversary(self.opened)
+        return self.closed >= long_term_from(self.opened)
 
 
 @dataclass
@@ -79,11 +79,13 @@ class LotBook:
         return sum((lot.quantity for lot in self.open_lots.get(symbol, ())), ZERO)
 
 
-def _anniversary(day: dt.date) -> dt.date:
+def long_term_from(opened: dt.date) -> dt.date:
+    """The day after the lot's first anniversary: a sale from then on is long term."""
     try:
-        return day.replace(year=day.year + 1)
+        anniversary = opened.replace(year=opened.year + 1)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
+        anniversary = opened.replace(year=opened.year + 1, day=28)
+    return anniversary + dt.timedelta(days=1)
 
 
 def relief_order(lots: Sequence[Lot], method: CostBasisMethod) -> list[Lot]:
@@ -92,7 +94,7 @@ def relief_order(lots: Sequence[Lot], method: CostBasisMethod) -> list[Lot]:
         return sorted(lots, key=lambda lot: (lot.opened, lot.lot_id), reverse=True)
     if method is CostBasisMethod.HIFO:
         return sorted(lots, key=lambda lot: (-lot.unit_cost, lot.opened, lot.lot_id))
-    return sorted(lots, key=lambda lot: (lot.opened, lot.lot_id))
+    return list(lots)  # FIFO: lots are opened in ledger order, so they already are oldest first
 
 
 def _picked(lots: Sequence[Lot], entry: Entry, picks: Sequence[tuple[int, Decimal]]) -> list[tuple[Lot, Decimal]]:

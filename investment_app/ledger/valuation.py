@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from investment_app.ledger.entries import Entry, sort_key
+from investment_app.ledger.entries import Entry, effects, sort_key
 from investment_app.ledger.lots import LotBook
 from investment_app.models.transaction import TxType
 
@@ -64,21 +64,17 @@ class Valuation:
         )
 
 
-def _split_factors(entries: Sequence[Entry]) -> np.ndarray:
+def _split_factors(symbols: np.ndarray, dates: np.ndarray, entries: Sequence[Entry]) -> np.ndarray:
     """For each entry, the product of the ratios of its symbol's splits dated after it."""
     factors = np.ones(len(entries))
-    symbols = np.array([e.symbol or "" for e in entries])
-    dates = np.array([e.date for e in entries], dtype="datetime64[D]")
     for split in (e for e in entries if e.type is TxType.SPLIT):
         factors[(symbols == split.symbol) & (dates < np.datetime64(split.date))] *= float(split.ratio)
     return factors
 
 
-def _calendar(entries: Sequence[Entry], prices: pd.DataFrame, end: dt.date) -> pd.DatetimeIndex:
-    start = pd.Timestamp(entries[0].date)
-    trading = prices.index[(prices.index >= start) & (prices.index <= pd.Timestamp(end))]
-    booked = pd.DatetimeIndex([pd.Timestamp(e.date) for e in entries if e.date <= end])
-    return trading.union(booked).unique().sort_values()
+def _calendar(dates: np.ndarray, prices: pd.DataFrame, end: dt.date) -> pd.DatetimeIndex:
+    trading = prices.index[(prices.index >= pd.Timestamp(dates[0])) & (prices.index <= pd.Timestamp(end))]
+    return trading.union(pd.DatetimeIndex(dates)).unique().sort_values()
 
 
 def _daily_sum(day: np.ndarray, weights: np.ndarray, days: int) -> np.ndarray:
@@ -99,19 +95,20 @@ def _filled_prices(prices: pd.DataFrame, dates: pd.DatetimeIndex, symbols: list[
 
 def value_portfolio(entries: Sequence[Entry], prices: pd.DataFrame, book: LotBook, end: dt.date) -> Valuation:
     """Value ``entries`` every day from the first entry to ``end`` with ``prices`` (dates × symbols)."""
-    entries = sorted(entries, key=sort_key)
-    entries = [e for e in entries if e.date <= end]
-    dates = _calendar(entries, prices, end)
+    entries = [e for e in sorted(entries, key=sort_key) if e.date <= end]
+    entry_dates = np.array([e.date for e in entries], dtype="datetime64[D]")
+    entry_symbols = np.array([e.symbol or "" for e in entries])
+    dates = _calendar(entry_dates, prices, end)
     n = len(dates)
-    day = dates.searchsorted(pd.DatetimeIndex([pd.Timestamp(e.date) for e in entries]))
+    day = dates.searchsorted(entry_dates)
+    effect = effects(entries)
     symbols = sorted({e.symbol for e in entries if e.symbol and e.type is not TxType.SPLIT})
-    column = {s: i for i, s in enumerate(symbols)}
-    col = np.array([column.get(e.symbol or "", -1) for e in entries])
-    factor = _split_factors(entries)
-    shares = np.array([float(e.share_delta) for e in entries]) * factor
+    col = np.searchsorted(symbols, entry_symbols)
+    held = (effect.shares != 0) & np.isin(entry_symbols, symbols)
+    factor = _split_factors(entry_symbols, entry_dates, entries)
+    shares = effect.shares * factor
     unit_price = np.array([float(e.price) for e in entries]) / factor
 
-    held = col >= 0
     deltas = np.zeros((n, len(symbols)))
     np.add.at(deltas, (day[held], col[held]), shares[held])
     positions = np.cumsum(deltas, axis=0)
@@ -122,15 +119,11 @@ def value_portfolio(entries: Sequence[Entry], prices: pd.DataFrame, book: LotBoo
     filled, stale, before_first = _filled_prices(prices, dates, symbols, cost_price)
     holding = positions != 0
 
-    kinds = np.array([e.type for e in entries])
-    amounts = np.array([float(e.amount) for e in entries])
-    market = np.where(held, filled[day, np.maximum(col, 0)], 0.0)
+    market = np.where(held, filled[day, np.minimum(col, max(len(symbols) - 1, 0))] if symbols else 0.0, 0.0)
     market = np.where(market > 0, market, unit_price)
-    transfer = np.where(kinds == TxType.TRANSFER_IN, 1.0, np.where(kinds == TxType.TRANSFER_OUT, -1.0, 0.0))
-    flow = np.where(kinds == TxType.DEPOSIT, amounts, 0.0) - np.where(kinds == TxType.WITHDRAWAL, amounts, 0.0)
-    flow = flow + transfer * np.abs(shares) * market
+    flow = effect.deposits + effect.transfer_sign * np.abs(shares) * market
 
-    cost_day = dates.searchsorted(pd.DatetimeIndex([pd.Timestamp(d) for d, _ in book.cost_changes]))
+    cost_day = dates.searchsorted(np.array([d for d, _ in book.cost_changes], dtype="datetime64[D]"))
     cost = np.array([float(c) for _, c in book.cost_changes])
     return Valuation(
         dates=dates,
@@ -140,8 +133,8 @@ def value_portfolio(entries: Sequence[Entry], prices: pd.DataFrame, book: LotBoo
         stale=stale & holding,
         at_cost=before_first & holding,
         market_value=(positions * filled).sum(axis=1),
-        cash=np.cumsum(_daily_sum(day, np.array([float(e.cash_delta) for e in entries]), n)),
+        cash=np.cumsum(_daily_sum(day, effect.cash, n)),
         net_flow=_daily_sum(day, flow, n),
         cost_basis=np.cumsum(_daily_sum(cost_day, cost, n)),
-        income=_daily_sum(day, np.array([float(e.income) for e in entries]), n),
+        income=_daily_sum(day, effect.income, n),
     )

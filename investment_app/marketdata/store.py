@@ -18,6 +18,7 @@ from psycopg import sql
 from sqlalchemy import Connection, Date, Engine, Table, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from investment_app.marketdata import series
 from investment_app.models.market import DailyBar, Symbol
 
 SYMBOL_TABLE: Table = Symbol.__table__
@@ -46,6 +47,8 @@ def load_bars(engine: Engine, symbols_frame: pd.DataFrame, bars_frame: pd.DataFr
     with engine.begin() as conn:
         symbols_added = insert_missing(conn, SYMBOL_TABLE, symbols_frame)
         bars_added = insert_missing(conn, BAR_TABLE, bars_frame)
+        if bars_added:
+            series.rebuild(conn, bars_frame["symbol"].unique())
     return LoadReport(
         symbols_added=symbols_added,
         bars_added=bars_added,

@@ -2,7 +2,7 @@
 
 from investment_app.models.audit import AuditRecord
 from investment_app.models.job import JobRun, scheduler_jobs_table
-from investment_app.models.market import DailyBar, Symbol
+from investment_app.models.market import DailyBar, PriceSeries, Symbol
 from investment_app.models.portfolio import Account, AccountKind, CostBasisMethod, Portfolio, PortfolioShare
 from investment_app.models.transaction import LotPick, Transaction, TxSource, TxType
 from investment_app.models.user import AuthSession, LoginFailure, LoginTicket, Role, User
@@ -20,6 +20,7 @@ __all__ = [
     "LotPick",
     "Portfolio",
     "PortfolioShare",
+    "PriceSeries",
     "Role",
     "Symbol",
     "Transaction",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Float
+from sqlalchemy import BigInteger, Column, Float, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -38,3 +38,20 @@ class DailyBar(SQLModel, table=True):
     adj_close: float = Field(sa_column=Column(Float(precision=53), nullable=False))
     volume: int | None = Field(default=None, sa_column=Column(BigInteger))
     source: str = Field(default="bundled", max_length=32)
+
+
+class PriceSeries(SQLModel, table=True):
+    """A columnar copy of one symbol's bars, rebuilt whenever its bars change, for fast reads.
+
+    ``dates`` holds int32 days since 1970-01-01; ``close`` and ``adj_close`` float64 values, in date
+    order (NumPy's native little-endian bytes). ``daily_bar`` stays the source of truth.
+    """
+
+    __tablename__ = "price_series"
+
+    symbol: str = Field(primary_key=True, foreign_key="symbol.symbol", max_length=16, ondelete="CASCADE")
+    count: int
+    last_date: dt.date
+    dates: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    close: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    adj_close: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -18,7 +18,6 @@ from investment_app.models.market import Symbol
 from investment_app.models.portfolio import Account
 from investment_app.models.transaction import Transaction, TxType
 from investment_app.services import performance, portfolios
-from investment_app.services.transactions import load_ledger
 
 
 @dataclass(frozen=True)
@@ -150,18 +149,23 @@ def _series(snap: performance.Snapshot) -> Series:
     )
 
 
-def _recent(db: Session, rows: list[Transaction], count: int = 8) -> list[dict[str, str]]:
-    ids = {t.account_id for t in rows[-count:]}
-    names = dict(db.exec(select(Account.id, Account.name).where(col(Account.id).in_(ids))).all())
+def _recent(db: Session, portfolio_id: int, count: int = 8) -> list[dict[str, str]]:
+    stmt = (
+        select(Transaction, Account.name)
+        .join(Account, col(Account.id) == Transaction.account_id)
+        .where(Transaction.portfolio_id == portfolio_id)
+        .order_by(col(Transaction.trade_date).desc(), col(Transaction.id).desc())
+        .limit(count)
+    )
     return [
         {
             "date": t.trade_date.isoformat(),
             "type": t.type.value,
             "symbol": t.symbol or "",
             "detail": _detail(t),
-            "account": names.get(t.account_id, ""),
+            "account": account,
         }
-        for t in reversed(rows[-count:])
+        for t, account in db.exec(stmt).all()
     ]
 
 
@@ -177,7 +181,6 @@ def dashboard(db: Session, viewer: Viewer, portfolio_id: int) -> Dashboard:
     """The dashboard of a portfolio the viewer can read."""
     portfolio = portfolios.readable(db, viewer, portfolio_id)
     snap = performance.snapshot(db, viewer, portfolio_id)
-    rows, _ = load_ledger(db, portfolio_id)
     holdings = _holdings(db, snap)
     sectors: dict[str, float] = {}
     for h in holdings:
@@ -189,6 +192,6 @@ def dashboard(db: Session, viewer: Viewer, portfolio_id: int) -> Dashboard:
         holdings=holdings,
         sectors=sectors,
         series=_series(snap),
-        recent=_recent(db, rows),
+        recent=_recent(db, portfolio_id),
         benchmark=portfolio.benchmark_symbol,
     )

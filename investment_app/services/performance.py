@@ -13,19 +13,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from investment_app.auth.viewer import Viewer
 from investment_app.ledger.lots import LotBook, build_lots
 from investment_app.ledger.performance import PERIODS, PeriodResult, measure, period_start
 from investment_app.ledger.valuation import Valuation, value_portfolio
-from investment_app.marketdata.store import price_frame
-from investment_app.models.market import DailyBar
+from investment_app.marketdata import series
+from investment_app.marketdata.series import wide_frame
 from investment_app.models.portfolio import Portfolio
 from investment_app.services import portfolios
 from investment_app.services.errors import InvalidInput
-from investment_app.services.transactions import load_ledger, to_entry
+from investment_app.services.transactions import load_entries, load_picks
 
 CACHE_SIZE = 32
 
@@ -48,20 +47,20 @@ _lock = threading.Lock()
 
 
 def price_version(db: Session) -> tuple:
-    """Changes whenever bars are added or replaced."""
-    return tuple(db.exec(select(func.count(), func.max(DailyBar.date))).one())
+    """Changes whenever bars are added or replaced (read from the price series: a few hundred rows)."""
+    return series.version(db.connection())
 
 
 def _build(db: Session, portfolio: Portfolio, end: dt.date) -> Snapshot:
     started = time.perf_counter()
-    rows, picks = load_ledger(db, portfolio.id)
-    if not rows:
-        raise InvalidInput(f"Portfolio {portfolio.name!r} has no transactions yet.")
-    entries = [to_entry(t) for t in rows if t.trade_date <= end]
+    entries = [e for e in load_entries(db, portfolio.id) if e.date <= end]
+    if not entries:
+        raise InvalidInput(f"Portfolio {portfolio.name!r} has no transactions up to {end}.")
+    picks = load_picks(db, portfolio.id)
     symbols = sorted({e.symbol for e in entries if e.symbol})
     engine = db.get_bind()
-    prices = price_frame(engine, symbols, entries[0].date, end, field="close")
-    benchmark = price_frame(engine, [portfolio.benchmark_symbol], entries[0].date - dt.timedelta(days=10), end)
+    prices = wide_frame(engine, symbols, entries[0].date, end, field="close")
+    benchmark = wide_frame(engine, [portfolio.benchmark_symbol], entries[0].date - dt.timedelta(days=10), end)
     loaded = time.perf_counter()
     book = build_lots(entries, portfolio.cost_basis_method, picks)
     valuation = value_portfolio(entries, prices, book, end)
@@ -80,8 +79,9 @@ def snapshot(db: Session, viewer: Viewer, portfolio_id: int, end: dt.date | None
     """The portfolio's snapshot up to ``end`` (default: the last price date), from the cache when current."""
     portfolio = portfolios.readable(db, viewer, portfolio_id)
     version = price_version(db)
-    end = end or version[1] or dt.date.today()
+    end = end or version[2] or dt.date.today()
     key = (
+        str(db.get_bind().url),
         portfolio_id,
         portfolio.ledger_version,
         portfolio.cost_basis_method,

@@ -58,6 +58,43 @@ def to_entry(tx: Transaction) -> Entry:
     )
 
 
+ENTRY_COLUMNS = (
+    Transaction.id,
+    Transaction.trade_date,
+    Transaction.type,
+    Transaction.symbol,
+    Transaction.quantity,
+    Transaction.price,
+    Transaction.fees,
+    Transaction.amount,
+    Transaction.ratio,
+    Transaction.account_id,
+)
+
+
+def load_entries(db: Session, portfolio_id: int) -> list[Entry]:
+    """The portfolio's ledger entries in ledger order, read as plain rows (no ORM objects: fast)."""
+    stmt = (
+        select(*ENTRY_COLUMNS)
+        .where(Transaction.portfolio_id == portfolio_id)
+        .order_by(col(Transaction.trade_date), col(Transaction.id))
+    )
+    return [Entry(*row) for row in db.connection().execute(stmt).all()]
+
+
+def load_picks(db: Session, portfolio_id: int) -> dict[int, list[tuple[int, Decimal]]]:
+    """The lots picked for the portfolio's sales (specific identification), by sale id."""
+    picks: dict[int, list[tuple[int, Decimal]]] = {}
+    stmt = (
+        select(LotPick)
+        .join(Transaction, col(Transaction.id) == LotPick.sell_id)
+        .where(Transaction.portfolio_id == portfolio_id)
+    )
+    for pick in db.exec(stmt).all():
+        picks.setdefault(pick.sell_id, []).append((pick.lot_id, pick.quantity))
+    return picks
+
+
 def load_ledger(db: Session, portfolio_id: int) -> tuple[list[Transaction], dict[int, list[tuple[int, Decimal]]]]:
     """All transactions of a portfolio in ledger order, and the lot picks of its sales."""
     rows = db.exec(
