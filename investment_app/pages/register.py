@@ -57,6 +57,7 @@ def register() -> rx.Component:
                     size="3",
                     width="100%",
                     loading=RegisterState.busy,
+                    disabled=~rx.State.is_hydrated,
                     id="register-submit",
                 ),
                 spacing="3",

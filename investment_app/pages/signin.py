@@ -72,7 +72,13 @@ def signin() -> rx.Component:
                 ),
                 field("Password", "password", "password", auto_complete="current-password", required=True),
                 rx.button(
-                    "Sign in", type="submit", size="3", width="100%", loading=SignInState.busy, id="sign-in-submit"
+                    "Sign in",
+                    type="submit",
+                    size="3",
+                    width="100%",
+                    loading=SignInState.busy,
+                    disabled=~rx.State.is_hydrated,
+                    id="sign-in-submit",
                 ),
                 spacing="4",
                 width="100%",

@@ -25,6 +25,7 @@ from investment_app.models.transaction import LotPick, Transaction, TxSource
 from investment_app.services import audit, portfolios
 from investment_app.services.errors import InvalidInput
 
+BLANK_WHEN_ZERO = ("quantity", "price", "fees", "amount")
 STAGED = 10**12  # ids of rows not stored yet: after every stored id, in file order
 EXPORT_COLUMNS = (*csv_format.COLUMNS, "id", "source")
 REALIZED_COLUMNS = (
@@ -310,7 +311,13 @@ def list_rows(
         stmt = stmt.where(col(Transaction.trade_date) <= end)
     stmt = stmt.order_by(col(Transaction.trade_date).desc(), col(Transaction.id).desc()).limit(limit)
     return [
-        {**describe(t), "id": str(t.id), "account": name, "source": t.source.value} for t, name in db.exec(stmt).all()
+        {
+            **{k: "" if k in BLANK_WHEN_ZERO and v == "0" else v for k, v in describe(t).items()},
+            "id": str(t.id),
+            "account": name,
+            "source": t.source.value,
+        }
+        for t, name in db.exec(stmt).all()
     ]
 
 

@@ -19,6 +19,7 @@ PASSWORD = "correct horse 42"
 
 def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/signin")
+    expect(page.locator("#sign-in-submit")).to_be_enabled()  # hydrated: the form is handled by the app
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#sign-in-submit")
@@ -45,7 +46,8 @@ def test_register_sign_in_dashboard_sign_out(desktop: Page):
     desktop.fill("#confirm", PASSWORD)
     desktop.click("#register-submit")
     expect(desktop.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=20_000)
-    expect(desktop.get_by_text("Welcome back")).to_contain_text("Ada Lovelace")
+    expect(desktop.get_by_text("Ada Lovelace")).to_be_visible()
+    expect(desktop.get_by_text("This portfolio has no transactions yet.")).to_be_visible()
     cookies = {c["name"]: c for c in desktop.context.cookies()}
     assert cookies["inv_session"]["httpOnly"] and cookies["inv_session"]["sameSite"] == "Lax"
     assert "inv_session" not in desktop.evaluate("document.cookie")
@@ -60,6 +62,7 @@ def test_wrong_password_reads_like_an_unknown_account(desktop: Page):
     messages = []
     for email in ("demo@example.com", "nobody@example.com"):
         desktop.goto("/signin")
+        expect(desktop.locator("#sign-in-submit")).to_be_enabled()
         desktop.fill("#email", email)
         desktop.fill("#password", "wrong password 9")
         desktop.click("#sign-in-submit")
@@ -104,6 +107,7 @@ def test_tampered_cookie_signs_out_without_an_error_page(desktop: Page, live_app
 
 def test_phone_shows_bottom_navigation(phone: Page):
     sign_in(phone, "demo@example.com", DEMO_PASSWORD)
+    expect(phone.get_by_text("Time-weighted (TWR)")).to_be_visible(timeout=30_000)
     expect(phone.locator("#bottom-nav")).to_be_visible()
     expect(phone.locator("#sign-out")).to_be_hidden()  # the desktop sidebar is not shown
     box = phone.locator("#bottom-nav").bounding_box()
