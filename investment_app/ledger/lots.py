@@ -79,6 +79,11 @@ class LotBook:
         return sum((lot.quantity for lot in self.open_lots.get(symbol, ())), ZERO)
 
 
+def plain(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros: 20.0000000000 → "20"."""
+    return format(value.normalize(), "f") if value else "0"
+
+
 def long_term_from(opened: dt.date) -> dt.date:
     """The day after the lot's first anniversary: a sale from then on is long term."""
     try:
@@ -100,12 +105,14 @@ def relief_order(lots: Sequence[Lot], method: CostBasisMethod) -> list[Lot]:
 def _picked(lots: Sequence[Lot], entry: Entry, picks: Sequence[tuple[int, Decimal]]) -> list[tuple[Lot, Decimal]]:
     by_id = {lot.lot_id: lot for lot in lots}
     if sum((qty for _, qty in picks), ZERO) != entry.quantity:
-        raise LedgerError(f"sale of {entry.quantity} {entry.symbol}: the picked lots do not add up to it", entry.id)
+        raise LedgerError(
+            f"sale of {plain(entry.quantity)} {entry.symbol}: the picked lots do not add up to it", entry.id
+        )
     plan = []
     for lot_id, qty in picks:
         lot = by_id.get(lot_id)
         if lot is None or qty <= 0 or qty > lot.quantity:
-            raise LedgerError(f"lot #{lot_id} of {entry.symbol} does not hold {qty} shares", entry.id)
+            raise LedgerError(f"lot #{lot_id} of {entry.symbol} does not hold {plain(qty)} shares", entry.id)
         plan.append((lot, qty))
     return plan
 
@@ -114,7 +121,9 @@ def _plan(lots: Sequence[Lot], entry: Entry, method: CostBasisMethod, picks) -> 
     held = sum((lot.quantity for lot in lots), ZERO)
     if entry.quantity > held:
         raise LedgerError(
-            f"{entry.type.value} of {entry.quantity} {entry.symbol} on {entry.date} exceeds the {held} held", entry.id
+            f"{entry.type.value} of {plain(entry.quantity)} {entry.symbol} on {entry.date} "
+            f"exceeds the {plain(held)} held",
+            entry.id,
         )
     if picks:
         return _picked(lots, entry, picks)

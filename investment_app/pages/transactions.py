@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 import reflex as rx
 
@@ -16,6 +17,7 @@ from investment_app.models.user import Role
 from investment_app.services import portfolios, transactions
 from investment_app.services.errors import ServiceError
 from investment_app.services.portfolios import PortfolioRow
+from investment_app.services.transactions import LotChoice
 from investment_app.state import AppState, authorized
 
 TYPES = [t.value for t in TxType]
@@ -50,6 +52,9 @@ class TransactionsState(AppState):
     import_report: str = ""
     limit: int = PAGE_SIZE
     more: bool = False
+    lot_choices: list[LotChoice] = []
+    lots_for: str = ""
+    lots_error: str = ""
 
     def _reload(self, viewer: Viewer) -> None:
         pid = int(self.selected)
@@ -133,6 +138,36 @@ class TransactionsState(AppState):
         self.form_open = False
         self._reload(viewer)
         return rx.toast.success("Transaction saved.")
+
+    @rx.event
+    @authorized(Role.ANALYST)
+    def open_lots(self, viewer: Viewer, transaction_id: str) -> None:
+        """Show the lots open before a sale, to pick which it relieves (specific identification)."""
+        with session_scope() as db:
+            self.lot_choices = transactions.lots_for_sale(db, viewer, int(self.selected), int(transaction_id))
+        self.lots_for, self.lots_error = transaction_id, ""
+
+    @rx.event
+    @authorized(Role.ANALYST)
+    def close_lots(self, viewer: Viewer) -> None:
+        self.lots_for = ""
+
+    @rx.event
+    @authorized(Role.ANALYST)
+    def save_lots(self, viewer: Viewer, form: dict):
+        try:
+            picks = {int(k): Decimal(v) for k, v in form.items() if k.isdigit() and str(v).strip()}
+        except InvalidOperation:
+            self.lots_error = "Quantities must be numbers."
+            return None
+        try:
+            with session_scope() as db:
+                transactions.pick_lots(db, viewer, int(self.selected), int(self.lots_for), picks)
+        except ServiceError as exc:
+            self.lots_error = str(exc)
+            return None
+        self.lots_for = ""
+        return rx.toast.success("Lots recorded for this sale." if picks else "Back to the portfolio's method.")
 
     @rx.event
     @authorized(Role.ANALYST)
@@ -313,6 +348,59 @@ def filters() -> rx.Component:
     )
 
 
+def lots_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Choose the lots this sale relieves"),
+            rx.dialog.description(
+                "Specific identification: enter how many shares come from each lot; they must "
+                "add up to the sale. Leave all empty to use the portfolio's method.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    error_callout(TransactionsState.lots_error),
+                    rx.foreach(
+                        TransactionsState.lot_choices,
+                        lambda lot: rx.hstack(
+                            rx.text(
+                                "Lot of ", lot.opened, ": ", lot.quantity, " at ", lot.unit_cost, size="2", flex="1"
+                            ),
+                            rx.input(
+                                name=lot.lot_id.to_string(),
+                                default_value=lot.picked,
+                                width="7rem",
+                                input_mode="decimal",
+                                aria_label="Shares from this lot",
+                            ),
+                            width="100%",
+                            align="center",
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            "Cancel",
+                            variant="soft",
+                            color_scheme="gray",
+                            type="button",
+                            on_click=TransactionsState.close_lots,
+                        ),
+                        rx.button("Save", type="submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=TransactionsState.save_lots,
+                width="100%",
+            ),
+            max_width="560px",
+        ),
+        open=TransactionsState.lots_for != "",
+    )
+
+
 def tx_row(r: rx.Var) -> rx.Component:
     num = {"text_align": "right", "white_space": "nowrap"}
     return rx.table.row(
@@ -330,6 +418,16 @@ def tx_row(r: rx.Var) -> rx.Component:
             rx.cond(
                 TransactionsState.can_change,
                 rx.hstack(
+                    rx.cond(
+                        r["type"] == "sell",
+                        rx.icon_button(
+                            rx.icon("layers", size=14),
+                            size="1",
+                            variant="ghost",
+                            aria_label="Choose lots",
+                            on_click=TransactionsState.open_lots(r["id"]),
+                        ),
+                    ),
                     rx.icon_button(
                         rx.icon("pencil", size=14),
                         size="1",
@@ -420,6 +518,7 @@ def transactions_page() -> rx.Component:
         tx_table(),
         rx.cond(TransactionsState.more, rx.button("Show more", variant="soft", on_click=TransactionsState.show_more)),
         tx_form(),
+        lots_dialog(),
         spacing="3",
         width="100%",
     )

@@ -18,10 +18,10 @@ from investment_app.auth.viewer import Viewer
 from investment_app.ledger import csv_format
 from investment_app.ledger.csv_format import ImportRejected, RowError, TxInput
 from investment_app.ledger.entries import Entry
-from investment_app.ledger.lots import LedgerError, build_lots
+from investment_app.ledger.lots import LedgerError, build_lots, plain
 from investment_app.models.market import DailyBar, Symbol
 from investment_app.models.portfolio import Account, Portfolio
-from investment_app.models.transaction import LotPick, Transaction, TxSource
+from investment_app.models.transaction import LotPick, Transaction, TxSource, TxType
 from investment_app.services import audit, portfolios
 from investment_app.services.errors import InvalidInput
 
@@ -233,6 +233,63 @@ def edit(db: Session, viewer: Viewer, portfolio_id: int, transaction_id: int, tx
     audit.record(db, viewer, "transaction.edit", "transaction", transaction_id, before=before, after=describe(row))
 
 
+@dataclass(frozen=True)
+class LotChoice:
+    """An open lot a sale may relieve, with the quantity currently picked from it."""
+
+    lot_id: int
+    opened: str
+    quantity: str
+    unit_cost: str
+    picked: str
+
+
+def lots_for_sale(db: Session, viewer: Viewer, portfolio_id: int, sell_id: int) -> list[LotChoice]:
+    """The lots open just before a sale, for choosing them by specific identification."""
+    portfolio = portfolios.readable(db, viewer, portfolio_id)
+    sale = _owned(db, portfolio_id, sell_id)
+    if sale.type is not TxType.SELL:
+        raise InvalidInput(f"Transaction #{sell_id} is not a sale.")
+    entries, picks = load_entries(db, portfolio_id), load_picks(db, portfolio_id)
+    before = [e for e in entries if (e.date, e.id) < (sale.trade_date, sale.id)]
+    book = build_lots(before, portfolio.cost_basis_method, {k: v for k, v in picks.items() if k != sell_id})
+    chosen = dict(picks.get(sell_id, []))
+    return [
+        LotChoice(
+            lot.lot_id,
+            lot.opened.isoformat(),
+            plain(lot.quantity),
+            f"{lot.unit_cost:.4f}",
+            plain(chosen[lot.lot_id]) if lot.lot_id in chosen else "",
+        )
+        for lot in book.open_lots.get(sale.symbol or "", [])
+    ]
+
+
+def pick_lots(db: Session, viewer: Viewer, portfolio_id: int, sell_id: int, picks: dict[int, Decimal]) -> None:
+    """Record which lots a sale relieves (specific identification); they must add up to the sale."""
+    portfolio = portfolios.writable(db, viewer, portfolio_id)
+    chosen = [(lot_id, qty) for lot_id, qty in picks.items() if qty > 0]
+    entries, existing = load_entries(db, portfolio_id), load_picks(db, portfolio_id)
+    try:
+        build_lots(entries, portfolio.cost_basis_method, {**existing, sell_id: chosen})
+    except LedgerError as exc:
+        raise InvalidInput(str(exc)) from None
+    for old in db.exec(select(LotPick).where(LotPick.sell_id == sell_id)).all():
+        db.delete(old)
+    db.add_all(LotPick(sell_id=sell_id, lot_id=lot_id, quantity=qty) for lot_id, qty in chosen)
+    _new_version(db, portfolio)
+    audit.record(
+        db,
+        viewer,
+        "transaction.lots",
+        "transaction",
+        sell_id,
+        before={str(k): plain(v) for k, v in existing.get(sell_id, [])},
+        after={str(k): plain(v) for k, v in chosen},
+    )
+
+
 def _owned(db: Session, portfolio_id: int, transaction_id: int) -> Transaction:
     tx = db.get(Transaction, transaction_id)
     if tx is None or tx.portfolio_id != portfolio_id:
@@ -269,19 +326,14 @@ def describe(tx: Transaction) -> dict[str, str]:
         "date": tx.trade_date.isoformat(),
         "type": tx.type.value,
         "symbol": tx.symbol or "",
-        "quantity": _plain(tx.quantity),
-        "price": _plain(tx.price),
-        "fees": _plain(tx.fees),
-        "amount": _plain(tx.amount),
-        "ratio": _plain(tx.ratio) if tx.ratio is not None else "",
+        "quantity": plain(tx.quantity),
+        "price": plain(tx.price),
+        "fees": plain(tx.fees),
+        "amount": plain(tx.amount),
+        "ratio": plain(tx.ratio) if tx.ratio is not None else "",
         "note": tx.note,
         "external_id": tx.external_id or "",
     }
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def list_rows(
@@ -341,7 +393,7 @@ def export_realized(db: Session, viewer: Viewer, portfolio_id: int) -> str:
         [
             {
                 "symbol": r.symbol,
-                "quantity": _plain(r.quantity),
+                "quantity": plain(r.quantity),
                 "opened": r.opened,
                 "closed": r.closed,
                 "proceeds": f"{r.proceeds:.2f}",

@@ -1,18 +1,21 @@
 """CSV import: validated first, written all or nothing, idempotent; sharing is read-only everywhere."""
 
+import dataclasses
 import json
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from investment_app.db import get_engine
+from investment_app.ledger import csv_format
 from investment_app.ledger.csv_format import TEMPLATE, ImportRejected
 from investment_app.marketdata.bundled import load_bundled
 from investment_app.models.transaction import Transaction
 from investment_app.models.user import Role
 from investment_app.services import accounts, portfolios, transactions
-from investment_app.services.errors import Forbidden
+from investment_app.services.errors import Forbidden, InvalidInput
 from tests.conftest import run_cli
 
 HEADER = "date,type,symbol,quantity,price,fees,amount,account,note,external_id\n"
@@ -147,3 +150,38 @@ def test_cli_import_and_performance_respect_sharing(setup, db_url, tmp_path):
     for key in ("twr", "mwr", "simple_return", "start_value", "end_value", "net_flows", "benchmark_twr"):
         assert key in payload
     assert payload["net_flows"] == 10000 and payload["end"] == "2020-12-31"
+
+
+def test_specific_identification_picks_and_edits_keep_the_ledger_valid(setup):
+    db, viewer, pid = setup
+    lots_csv = HEADER + (
+        "2020-01-02,buy,AAPL,10,100,0,,,,\n2020-02-03,buy,AAPL,10,150,0,,,,\n2020-03-02,sell,AAPL,5,200,0,,,,\n"
+    )
+    transactions.import_csv(db, viewer, pid, lots_csv.encode())
+    db.commit()
+    sale = db.exec(select(Transaction).where(Transaction.type == "sell")).one()
+    choices = transactions.lots_for_sale(db, viewer, pid, sale.id)
+    assert [(c.quantity, c.unit_cost) for c in choices] == [("10", "100.0000"), ("10", "150.0000")]
+    with pytest.raises(InvalidInput, match="do not add up"):
+        transactions.pick_lots(db, viewer, pid, sale.id, {choices[1].lot_id: D(4)})
+    transactions.pick_lots(db, viewer, pid, sale.id, {choices[1].lot_id: D(5)})
+    db.commit()
+    realized = transactions.export_realized(db, viewer, pid).splitlines()[1]
+    assert realized.startswith("AAPL,5,2020-02-03,2020-03-02,1000.00,750.00,250.00,short")
+    bigger = csv_format.validate(
+        {
+            "date": "2020-03-02",
+            "type": "sell",
+            "symbol": "AAPL",
+            "quantity": "25",
+            "price": "200",
+            "fees": "",
+            "amount": "",
+            "account": "Main",
+        }
+    )
+    with pytest.raises(InvalidInput, match="exceeds the 20 held"):
+        transactions.edit(db, viewer, pid, sale.id, bigger)
+    transactions.edit(db, viewer, pid, sale.id, dataclasses.replace(bigger, quantity=D(5), price=D(210)))
+    db.commit()
+    assert db.get(Transaction, sale.id).price == D(210)
