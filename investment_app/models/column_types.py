@@ -30,7 +30,7 @@ class ExactDecimal(TypeDecorator):
         return format(value, "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: str | Decimal | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+        return value if value is None or isinstance(value, Decimal) else Decimal(value)
 
 
 def enum_column(enum_type: type[enum.Enum], name: str, default: enum.Enum | None = None) -> Column:

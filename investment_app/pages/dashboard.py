@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 
 import plotly.graph_objects as go
 import reflex as rx
@@ -13,7 +14,7 @@ from investment_app.components import charts
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.db import session_scope
-from investment_app.ledger.performance import EXPLAIN, PERIODS, breakdown
+from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
 from investment_app.services import dashboard as dashboard_service
 from investment_app.services import performance, portfolios
 from investment_app.services.errors import InvalidInput
@@ -29,11 +30,12 @@ def _compute(viewer: Viewer, portfolio_id: int) -> dashboard_service.Dashboard:
         return dashboard_service.dashboard(db, viewer, portfolio_id)
 
 
-def _trace(viewer: Viewer, portfolio_id: int, period: str) -> list[dict[str, str]]:
+def _trace(viewer: Viewer, portfolio_id: int, period: str, custom: tuple[str, str]) -> list[dict[str, str]]:
     with session_scope() as db:
         snap = performance.snapshot(db, viewer, portfolio_id)
-        result = next(p for p in performance.periods(db, viewer, portfolio_id) if p.label == period)
-    frame = breakdown(snap.valuation, result.start, result.end)
+        periods = {p.label: (p.start, p.end) for p in performance.periods(db, viewer, portfolio_id)}
+    start, end = periods.get(period) or tuple(map(dt.date.fromisoformat, custom))
+    frame = breakdown(snap.valuation, start, end)
     return [
         {
             "date": day.date().isoformat(),
@@ -44,6 +46,26 @@ def _trace(viewer: Viewer, portfolio_id: int, period: str) -> list[dict[str, str
         }
         for day, row in zip(frame.index, frame.itertuples(), strict=True)
     ]
+
+
+def _custom(viewer: Viewer, portfolio_id: int, start: dt.date, end: dt.date) -> PeriodResult:
+    with session_scope() as db:
+        return performance.performance(db, viewer, portfolio_id, start, end)
+
+
+def _period_row(p: PeriodResult) -> dict[str, str]:
+    """One period's figures as display strings."""
+    return {
+        "twr": pct(p.twr),
+        "mwr": pct(p.mwr),
+        "simple": pct(p.simple_return),
+        "bench": pct(p.benchmark_twr),
+        "twr_tone": tone(p.twr),
+        "range": f"{p.start} → {p.end}",
+        "start": money(p.start_value),
+        "end": money(p.end_value),
+        "flows": money(p.net_flows),
+    }
 
 
 class DashboardState(AppState):
@@ -114,20 +136,7 @@ class DashboardState(AppState):
         }
         self.tones = {"day": tone(s.day_change), "gain": tone(s.total_gain)}
         self.warnings = s.warnings
-        self.returns = {
-            p.label: {
-                "twr": pct(p.twr),
-                "mwr": pct(p.mwr),
-                "simple": pct(p.simple_return),
-                "bench": pct(p.benchmark_twr),
-                "twr_tone": tone(p.twr),
-                "range": f"{p.start} → {p.end}",
-                "start": money(p.start_value),
-                "end": money(p.end_value),
-                "flows": money(p.net_flows),
-            }
-            for p in data.periods
-        }
+        self.returns = {p.label: _period_row(p) for p in data.periods}
         self._raw_holdings = [dataclasses.asdict(h) for h in data.holdings]
         self._sort()
         self.recent = data.recent
@@ -172,13 +181,29 @@ class DashboardState(AppState):
     @rx.event
     @authorized()
     def set_period(self, viewer: Viewer, period: str | list[str]) -> None:
-        self.period = period if isinstance(period, str) and period in PERIODS else "MAX"
+        self.period = period if isinstance(period, str) and period in self.returns else "MAX"
+
+    @rx.event
+    @authorized()
+    async def custom_range(self, viewer: Viewer, form: dict):
+        """Returns over a range the user typed; shown as the CUSTOM period."""
+        try:
+            start, end = (dt.date.fromisoformat(form.get(k, "")) for k in ("start", "end"))
+        except ValueError:
+            return rx.toast.error("Enter both dates of the range.")
+        if start > end:
+            return rx.toast.error("The range must start before it ends.")
+        result = await asyncio.to_thread(_custom, viewer, int(self.selected), start, end)
+        self.returns = {**self.returns, "CUSTOM": _period_row(result)}
+        self.period = "CUSTOM"
+        return None
 
     @rx.event
     @authorized()
     async def open_trace(self, viewer: Viewer):
         """The per-day breakdown behind the selected period's TWR."""
-        self.trace_rows = await asyncio.to_thread(_trace, viewer, int(self.selected), self.period)
+        custom = self.returns.get("CUSTOM", {}).get("range", " → ").split(" → ")
+        self.trace_rows = await asyncio.to_thread(_trace, viewer, int(self.selected), self.period, tuple(custom))
 
 
 def card(title: str, value: rx.Var, *lines: rx.Component, color: rx.Var | str = "gray") -> rx.Component:
@@ -295,6 +320,17 @@ def returns_card() -> rx.Component:
                 size="1",
                 width="100%",
                 max_width="28rem",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(name="start", type="date", size="1", aria_label="Custom range start"),
+                    rx.input(name="end", type="date", size="1", aria_label="Custom range end"),
+                    rx.button("Custom range", size="1", variant="soft", type="submit"),
+                    spacing="2",
+                    wrap="wrap",
+                    align="center",
+                ),
+                on_submit=DashboardState.custom_range,
             ),
             rx.text(
                 r["range"],
