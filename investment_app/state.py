@@ -21,8 +21,9 @@ from investment_app.auth import sessions
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
 from investment_app.models.user import Role
-from investment_app.services import accounts
+from investment_app.services import accounts, portfolios
 from investment_app.services.errors import ServiceError
+from investment_app.services.portfolios import PortfolioRow
 
 SIGN_IN_ROUTE = "/signin"
 
@@ -150,3 +151,23 @@ class SessionState(AppState):
             accounts.sign_out(db, viewer)
         self._show(None)
         return full_page_load("/api/auth/logout")
+
+
+class PortfolioState(AppState):
+    """The portfolio the ledger pages show; shared by them, so a choice carries from page to page."""
+
+    portfolios: list[PortfolioRow] = []
+    selected: str = ""
+
+    def _choose(self, viewer: Viewer) -> bool:
+        """Load the viewer's portfolios and keep ``?p=<id>``, else the current choice, else the first."""
+        with session_scope() as db:
+            self.portfolios = portfolios.list_portfolios(db, viewer)
+        ids = [str(p.id) for p in self.portfolios]
+        wanted = self.router.url.query_parameters.get("p", self.selected)
+        self.selected = wanted if wanted in ids else (ids[0] if ids else "")
+        return bool(self.selected)
+
+    @rx.var
+    def selected_is_mine(self) -> bool:
+        return any(p.mine for p in self.portfolios if str(p.id) == self.selected)

@@ -13,13 +13,13 @@ from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
+from investment_app.components.portfolio_picker import portfolio_picker
 from investment_app.db import session_scope
 from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
 from investment_app.services import dashboard as dashboard_service
-from investment_app.services import performance, portfolios
+from investment_app.services import performance
 from investment_app.services.errors import InvalidInput
-from investment_app.services.portfolios import PortfolioRow
-from investment_app.state import AppState, authorized
+from investment_app.state import PortfolioState, authorized
 
 SORTABLE = {"symbol": "Symbol", "value": "Value", "weight": "Weight", "day_change": "Day", "unrealized": "Gain"}
 WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}  # hidden on phones
@@ -68,11 +68,9 @@ def _period_row(p: PeriodResult) -> dict[str, str]:
     }
 
 
-class DashboardState(AppState):
+class DashboardState(PortfolioState):
     """The dashboard's view data (display strings; the numbers stay on the server)."""
 
-    portfolios: list[PortfolioRow] = []
-    selected: str = ""
     loading: bool = False
     empty: bool = False
     cards: dict[str, str] = {}
@@ -94,13 +92,8 @@ class DashboardState(AppState):
     @rx.event
     @authorized()
     async def load(self, viewer: Viewer):
-        """List the viewer's portfolios and show the chosen one (``?p=<id>``, else the first)."""
-        with session_scope() as db:
-            self.portfolios = portfolios.list_portfolios(db, viewer)
-        wanted = self.router.url.query_parameters.get("p", self.selected)
-        ids = [str(p.id) for p in self.portfolios]
-        self.selected = wanted if wanted in ids else (ids[0] if ids else "")
-        if self.selected:
+        """Show the chosen portfolio (``?p=<id>``, the current choice, else the first)."""
+        if self._choose(viewer):
             await self._refresh(viewer)
 
     @rx.event
@@ -492,28 +485,6 @@ def recent_list() -> rx.Component:
     )
 
 
-def portfolio_picker() -> rx.Component:
-    return rx.hstack(
-        rx.select.root(
-            rx.select.trigger(placeholder="Choose a portfolio", min_width="12rem"),
-            rx.select.content(
-                rx.foreach(
-                    DashboardState.portfolios,
-                    lambda p: rx.select.item(rx.cond(p.mine, p.name, p.name + " (shared)"), value=p.id.to_string()),
-                )
-            ),
-            value=DashboardState.selected,
-            on_change=DashboardState.select,
-        ),
-        rx.cond(DashboardState.loading, rx.spinner()),
-        rx.spacer(),
-        rx.link("Manage portfolios", href="/portfolios", size="2"),
-        width="100%",
-        align="center",
-        wrap="wrap",
-    )
-
-
 def empty_state() -> rx.Component:
     return rx.callout(
         "This portfolio has no transactions yet. Import a CSV or add them on the Transactions page.",
@@ -525,7 +496,11 @@ def empty_state() -> rx.Component:
 @app_page("/", "Dashboard", on_load=DashboardState.load)
 def dashboard() -> rx.Component:
     return rx.vstack(
-        portfolio_picker(),
+        portfolio_picker(
+            DashboardState.select,
+            rx.cond(DashboardState.loading, rx.spinner()),
+            rx.link("Manage portfolios", href="/portfolios", size="2"),
+        ),
         rx.cond(
             DashboardState.empty | (DashboardState.selected == ""),
             empty_state(),

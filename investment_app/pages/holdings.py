@@ -11,12 +11,12 @@ import reflex as rx
 from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
+from investment_app.components.portfolio_picker import portfolio_picker
 from investment_app.db import session_scope
 from investment_app.services import holdings as holdings_service
-from investment_app.services import portfolios, transactions
+from investment_app.services import transactions
 from investment_app.services.errors import InvalidInput
-from investment_app.services.portfolios import PortfolioRow
-from investment_app.state import AppState, authorized
+from investment_app.state import PortfolioState, authorized
 
 WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}  # hidden on phones
 RIGHT = {"text_align": "right", "white_space": "nowrap"}
@@ -111,11 +111,9 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "portfolio"
 
 
-class HoldingsState(AppState):
+class HoldingsState(PortfolioState):
     """The holdings page's view data (display strings; the numbers stay on the server)."""
 
-    portfolios: list[PortfolioRow] = []
-    selected: str = ""
     loading: bool = False
     empty: bool = False
     as_of: str = ""
@@ -128,13 +126,8 @@ class HoldingsState(AppState):
     @rx.event
     @authorized()
     async def load(self, viewer: Viewer):
-        """List the viewer's portfolios and show the chosen one (``?p=<id>``, else the first)."""
-        with session_scope() as db:
-            self.portfolios = portfolios.list_portfolios(db, viewer)
-        wanted = self.router.url.query_parameters.get("p", self.selected)
-        ids = [str(p.id) for p in self.portfolios]
-        self.selected = wanted if wanted in ids else (ids[0] if ids else "")
-        if self.selected:
+        """Show the chosen portfolio (``?p=<id>``, the current choice, else the first)."""
+        if self._choose(viewer):
             await self._refresh(viewer)
 
     @rx.event
@@ -205,21 +198,10 @@ class HoldingsState(AppState):
         return rx.download(data=data, filename=f"{_file_stem(self._portfolio_name())}-realized-gains.csv")
 
 
-def portfolio_picker() -> rx.Component:
-    return rx.hstack(
-        rx.select.root(
-            rx.select.trigger(placeholder="Choose a portfolio", min_width="12rem", id="holdings-portfolio"),
-            rx.select.content(
-                rx.foreach(
-                    HoldingsState.portfolios,
-                    lambda p: rx.select.item(rx.cond(p.mine, p.name, p.name + " (shared)"), value=p.id.to_string()),
-                )
-            ),
-            value=HoldingsState.selected,
-            on_change=HoldingsState.select,
-        ),
+def picker() -> rx.Component:
+    return portfolio_picker(
+        HoldingsState.select,
         rx.cond(HoldingsState.loading, rx.spinner()),
-        rx.spacer(),
         rx.button(
             rx.icon("download", size=16),
             "Transactions CSV",
@@ -238,9 +220,6 @@ def portfolio_picker() -> rx.Component:
             disabled=HoldingsState.selected == "",
             id="download-realized",
         ),
-        width="100%",
-        align="center",
-        wrap="wrap",
     )
 
 
@@ -539,7 +518,7 @@ def empty_state() -> rx.Component:
 @app_page("/holdings", "Holdings & lots", on_load=HoldingsState.load)
 def holdings_page() -> rx.Component:
     return rx.vstack(
-        portfolio_picker(),
+        picker(),
         rx.cond(
             HoldingsState.empty | (HoldingsState.selected == ""),
             empty_state(),

@@ -9,16 +9,16 @@ import reflex as rx
 
 from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page, error_callout
+from investment_app.components.portfolio_picker import portfolio_picker
 from investment_app.db import session_scope
 from investment_app.ledger import csv_format
 from investment_app.ledger.csv_format import ImportRejected
 from investment_app.models.transaction import TxType
 from investment_app.models.user import Role
-from investment_app.services import portfolios, transactions
+from investment_app.services import transactions
 from investment_app.services.errors import ServiceError
-from investment_app.services.portfolios import PortfolioRow
 from investment_app.services.transactions import LotChoice
-from investment_app.state import AppState, authorized
+from investment_app.state import PortfolioState, authorized
 
 TYPES = [t.value for t in TxType]
 FORM_FIELDS = ("date", "type", "symbol", "quantity", "price", "fees", "amount", "ratio", "account", "note")
@@ -33,11 +33,9 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-class TransactionsState(AppState):
+class TransactionsState(PortfolioState):
     """The transactions page."""
 
-    portfolios: list[PortfolioRow] = []
-    selected: str = ""
     can_change: bool = False
     rows: list[dict[str, str]] = []
     kind: str = "all"
@@ -68,19 +66,13 @@ class TransactionsState(AppState):
                 _date(self.start),
                 _date(self.end),
             )
-        mine = next((p.mine for p in self.portfolios if str(p.id) == self.selected), False)
-        self.can_change = mine and viewer.role.allows(Role.ANALYST)
+        self.can_change = self.selected_is_mine and viewer.role.allows(Role.ANALYST)
 
     @rx.event
     @authorized()
     def load(self, viewer: Viewer) -> None:
-        with session_scope() as db:
-            self.portfolios = portfolios.list_portfolios(db, viewer)
-        ids = [str(p.id) for p in self.portfolios]
-        wanted = self.router.url.query_parameters.get("p", self.selected)
-        self.selected = wanted if wanted in ids else (ids[0] if ids else "")
         self.import_errors, self.import_report = [], ""
-        if self.selected:
+        if self._choose(viewer):
             self._reload(viewer)
 
     @rx.event
@@ -489,16 +481,8 @@ def tx_table() -> rx.Component:
 @app_page("/transactions", "Transactions", on_load=TransactionsState.load)
 def transactions_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.select.root(
-                rx.select.trigger(placeholder="Choose a portfolio", min_width="12rem"),
-                rx.select.content(
-                    rx.foreach(TransactionsState.portfolios, lambda p: rx.select.item(p.name, value=p.id.to_string()))
-                ),
-                value=TransactionsState.selected,
-                on_change=TransactionsState.select,
-            ),
-            rx.spacer(),
+        portfolio_picker(
+            TransactionsState.select,
             rx.cond(
                 TransactionsState.can_change,
                 rx.button(
@@ -507,10 +491,6 @@ def transactions_page() -> rx.Component:
             ),
             rx.button("Export", variant="soft", on_click=TransactionsState.download("transactions")),
             rx.button("Realized gains", variant="soft", on_click=TransactionsState.download("realized")),
-            width="100%",
-            align="center",
-            wrap="wrap",
-            spacing="2",
         ),
         error_callout(rx.cond(TransactionsState.selected == "", "Create a portfolio first, on Portfolios.", "")),
         rx.cond(TransactionsState.can_change, importer()),
