@@ -6,6 +6,7 @@ import reflex as rx
 
 from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page
+from investment_app.components.tables import scroll_table
 from investment_app.db import session_scope
 from investment_app.models.user import Role
 from investment_app.services import admin, audit
@@ -99,18 +100,7 @@ def user_row(u: UserRow) -> rx.Component:
 
 
 def users_table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(*[rx.table.column_header_cell(h) for h in ("User", "Role", "Active", "Since")])
-            ),
-            rx.table.body(rx.foreach(AdminState.users, user_row)),
-            variant="surface",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+    return scroll_table(["User", "Role", "Active", "Since"], rx.foreach(AdminState.users, user_row), size="2")
 
 
 def audit_row(r: AuditRow) -> rx.Component:
@@ -131,23 +121,8 @@ def audit_table() -> rx.Component:
             rx.select(ACTIONS, value=AdminState.action, on_change=AdminState.filter_action, size="2"),
             align="center",
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("When (UTC)", "Who", "Action", "What", "Before", "After")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminState.audit_rows, audit_row)),
-                variant="surface",
-                size="1",
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        scroll_table(
+            ["When (UTC)", "Who", "Action", "What", "Before", "After"], rx.foreach(AdminState.audit_rows, audit_row)
         ),
         rx.cond(AdminState.more, rx.button("Load more", variant="soft", on_click=AdminState.load_more)),
         width="100%",

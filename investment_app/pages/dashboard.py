@@ -14,6 +14,7 @@ from investment_app.components import charts
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.components.portfolio_picker import portfolio_picker
+from investment_app.components.tables import WIDE_ONLY, scroll_table
 from investment_app.db import session_scope
 from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
 from investment_app.services import dashboard as dashboard_service
@@ -22,7 +23,6 @@ from investment_app.services.errors import InvalidInput
 from investment_app.state import PortfolioState, authorized
 
 SORTABLE = {"symbol": "Symbol", "value": "Value", "weight": "Weight", "day_change": "Day", "unrealized": "Gain"}
-WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}  # hidden on phones
 
 
 def _compute(viewer: Viewer, portfolio_id: int) -> dashboard_service.Dashboard:
@@ -439,16 +439,7 @@ def holding_row(h: rx.Var) -> rx.Component:
 def holdings_table() -> rx.Component:
     return rx.card(
         rx.heading("Holdings", size="4", margin_bottom="0.5rem"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[_sort_header(c) for c in SORTABLE])),
-                rx.table.body(rx.foreach(DashboardState.holdings, holding_row)),
-                size="1",
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        scroll_table([_sort_header(c) for c in SORTABLE], rx.foreach(DashboardState.holdings, holding_row)),
         width="100%",
     )
 

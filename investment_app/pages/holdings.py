@@ -12,13 +12,13 @@ from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.components.portfolio_picker import portfolio_picker
+from investment_app.components.tables import WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import holdings as holdings_service
 from investment_app.services import transactions
 from investment_app.services.errors import InvalidInput
 from investment_app.state import PortfolioState, authorized
 
-WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}  # hidden on phones
 RIGHT = {"text_align": "right", "white_space": "nowrap"}
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")  # shown on phones only
 LOT_HEADERS = ("Opened", "Quantity", "Unit cost", "Cost", "Value", "Gain", "Term")
@@ -279,29 +279,8 @@ def lot_row(lot: rx.Var) -> rx.Component:
 
 
 def lots_table(h: HoldingView) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(
-                            label,
-                            text_align="left" if label in ("Opened", "Term") else "right",
-                            **(WIDE_ONLY if label in WIDE_LOT_COLUMNS else {}),
-                        )
-                        for label in LOT_HEADERS
-                    ]
-                )
-            ),
-            rx.table.body(rx.foreach(h.lots, lot_row)),
-            size="1",
-            variant="surface",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-        padding_y="0.5rem",
-    )
+    headers = [header(label, label not in ("Opened", "Term"), label in WIDE_LOT_COLUMNS) for label in LOT_HEADERS]
+    return scroll_table(headers, rx.foreach(h.lots, lot_row), padding_y="0.5rem")
 
 
 def holding_rows(h: HoldingView) -> rx.Component:
@@ -358,27 +337,9 @@ def holdings_table() -> rx.Component:
             color_scheme="gray",
             margin_bottom="0.5rem",
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(
-                                label,
-                                text_align="right" if label not in ("", "Holding") else "left",
-                                white_space="nowrap",
-                                **(WIDE_ONLY if wide_only else {}),
-                            )
-                            for label, wide_only in headers
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(HoldingsState.holdings, holding_rows)),
-                size="1",
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        scroll_table(
+            [header(label, label not in ("", "Holding"), bool(wide)) for label, wide in headers],
+            rx.foreach(HoldingsState.holdings, holding_rows),
         ),
         rx.cond(
             HoldingsState.holdings.length() == 0,
@@ -398,26 +359,8 @@ def year_row(y: rx.Var) -> rx.Component:
 
 
 def tax_year_table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Tax year"),
-                    *[
-                        rx.table.column_header_cell(h, text_align="right")
-                        for h in ("Short-term gain", "Long-term gain", "Total")
-                    ],
-                )
-            ),
-            rx.table.body(rx.foreach(HoldingsState.years, year_row)),
-            size="1",
-            variant="surface",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-        id="tax-years",
-    )
+    headers = [header("Tax year"), *[header(h, right=True) for h in ("Short-term gain", "Long-term gain", "Total")]]
+    return scroll_table(headers, rx.foreach(HoldingsState.years, year_row), id="tax-years")
 
 
 def realized_row(r: rx.Var) -> rx.Component:
@@ -446,31 +389,13 @@ def realized_row(r: rx.Var) -> rx.Component:
 
 
 def realized_table() -> rx.Component:
-    headers = [("Closed", False, False), ("Symbol", False, False), ("Quantity", True, True)]
-    headers += [("Proceeds", True, True), ("Cost", True, True), ("Gain", True, False), ("Term", False, True)]
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(
-                            label,
-                            text_align="right" if right else "left",
-                            white_space="nowrap",
-                            **(WIDE_ONLY if wide_only else {}),
-                        )
-                        for label, right, wide_only in headers
-                    ]
-                )
-            ),
-            rx.table.body(rx.foreach(HoldingsState.realized, realized_row)),
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
+    headers = [header("Closed"), header("Symbol"), header("Quantity", True, True), header("Proceeds", True, True)]
+    headers += [header("Cost", True, True), header("Gain", True), header("Term", wide_only=True)]
+    return scroll_table(
+        headers,
+        rx.foreach(HoldingsState.realized, realized_row),
         max_height="28rem",
         overflow_y="auto",
-        width="100%",
         id="realized-lots",
     )
 

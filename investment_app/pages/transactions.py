@@ -10,6 +10,7 @@ import reflex as rx
 from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page, error_callout
 from investment_app.components.portfolio_picker import portfolio_picker
+from investment_app.components.tables import scroll_table
 from investment_app.db import session_scope
 from investment_app.ledger import csv_format
 from investment_app.ledger.csv_format import ImportRejected
@@ -465,17 +466,8 @@ def tx_row(r: rx.Var) -> rx.Component:
 
 
 def tx_table() -> rx.Component:
-    headers = ("Date", "Type", "Symbol", "Qty", "Price", "Fees", "Amount", "Ratio", "Account", "Note", "")
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(TransactionsState.rows, tx_row)),
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+    headers = ["Date", "Type", "Symbol", "Qty", "Price", "Fees", "Amount", "Ratio", "Account", "Note", ""]
+    return scroll_table(headers, rx.foreach(TransactionsState.rows, tx_row))
 
 
 @app_page("/transactions", "Transactions", on_load=TransactionsState.load)
