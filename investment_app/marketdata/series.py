@@ -56,9 +56,9 @@ def rebuild(conn: Connection, symbols: Iterable[str]) -> int:
     return len(rows)
 
 
-def _decode(row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dates = EPOCH + np.frombuffer(row.dates, dtype=np.int32).astype("timedelta64[D]")
-    return dates, np.frombuffer(row.close, dtype=np.float64), np.frombuffer(row.adj_close, dtype=np.float64)
+def _decode(dates: bytes, values: bytes) -> tuple[np.ndarray, np.ndarray]:
+    days = EPOCH + np.frombuffer(dates, dtype=np.int32).astype("timedelta64[D]")
+    return days, np.frombuffer(values, dtype=np.float64)
 
 
 def wide_frame(
@@ -71,17 +71,18 @@ def wide_frame(
     """Closes (``close`` or ``adj_close``) as dates × symbols, NaN where a symbol has no bar; like price_frame."""
     series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(select(SERIES_TABLE).where(SERIES_TABLE.c.symbol.in_(list(symbols)))):
-            dates, close, adj = _decode(row)
-            series[row.symbol] = dates, close if field == "close" else adj
+        columns = (SERIES_TABLE.c.symbol, SERIES_TABLE.c.dates, SERIES_TABLE.c[field])
+        for symbol, dates, values in conn.execute(select(*columns).where(SERIES_TABLE.c.symbol.in_(list(symbols)))):
+            series[symbol] = _decode(dates, values)
         missing = [s for s in symbols if s not in series]
         if missing:
             for symbol, group in _bars(conn, missing).groupby("symbol"):
                 series[symbol] = group["date"].to_numpy().astype("datetime64[D]"), group[field].to_numpy(float)
-    low = np.datetime64(start, "D") if start else None
-    high = np.datetime64(end, "D") if end else None
     calendar = np.unique(np.concatenate([d for d, _ in series.values()] or [np.array([], "datetime64[D]")]))
-    calendar = calendar[((calendar >= low) if low else True) & ((calendar <= high) if high else True)]
+    if start is not None:
+        calendar = calendar[calendar >= np.datetime64(start, "D")]
+    if end is not None:
+        calendar = calendar[calendar <= np.datetime64(end, "D")]
     matrix = np.full((len(calendar), len(symbols)), np.nan)
     for j, symbol in enumerate(symbols):
         if symbol in series:
