@@ -24,12 +24,12 @@ def test_seed_twice_adds_nothing_the_second_time(db_url):
     first = seed(db_url)
     after_first = _counts(db_url)
     second = seed(db_url)
-    assert first.demo_user_created and first.demo_portfolio_created and first.bars_added > 140_000
-    assert (second.symbols_added, second.bars_added, second.demo_user_created, second.demo_portfolio_created) == (
+    assert first.demo_user_created and first.demo_transactions_added > 300 and first.bars_added > 140_000
+    assert (second.symbols_added, second.bars_added, second.demo_user_created, second.demo_transactions_added) == (
         0,
         0,
         False,
-        False,
+        0,
     )
     assert _counts(db_url) == after_first
     assert after_first[:4] == (20, first.bars_added, 1, 1)
