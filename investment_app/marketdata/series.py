@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, String, cast, delete, func, insert, select
 
 from investment_app.models.market import DailyBar, PriceSeries
 
@@ -23,13 +23,16 @@ EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def _bars(conn: Connection, symbols: Sequence[str]) -> pd.DataFrame:
+    """The bars of ``symbols`` in date order; dates travel as ISO text (much faster than date objects)."""
     query = (
-        select(BARS.c.symbol, BARS.c.date, BARS.c.close, BARS.c.adj_close)
+        select(BARS.c.symbol, cast(BARS.c.date, String), BARS.c.close, BARS.c.adj_close)
         .where(BARS.c.symbol.in_(list(symbols)))
         .order_by(BARS.c.symbol, BARS.c.date)
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["symbol", "date", "close", "adj_close"])
-    frame["date"] = pd.to_datetime(frame["date"])
+    names = ["symbol", "date", "close", "adj_close"]
+    columns = list(zip(*conn.execute(query).all(), strict=True)) or [()] * len(names)
+    frame = pd.DataFrame(dict(zip(names, columns, strict=True)))
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
     return frame
 
 
