@@ -13,7 +13,7 @@ import inspect
 import json
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -22,10 +22,11 @@ from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
 from investment_app.models.user import Role
 from investment_app.services import accounts, portfolios
-from investment_app.services.errors import ServiceError
+from investment_app.services.errors import InvalidInput, ServiceError
 from investment_app.services.portfolios import PortfolioRow
 
 SIGN_IN_ROUTE = "/signin"
+T = TypeVar("T")
 
 
 def _cookie_token(cookie_header: str) -> str | None:
@@ -158,6 +159,8 @@ class PortfolioState(AppState):
 
     portfolios: list[PortfolioRow] = []
     selected: str = ""
+    loading: bool = False
+    empty: bool = False
 
     def _choose(self, viewer: Viewer) -> bool:
         """Load the viewer's portfolios and keep ``?p=<id>``, else the current choice, else the first."""
@@ -167,6 +170,17 @@ class PortfolioState(AppState):
         wanted = self.router.url.query_parameters.get("p", self.selected)
         self.selected = wanted if wanted in ids else (ids[0] if ids else "")
         return bool(self.selected)
+
+    async def _computed(self, viewer: Viewer, compute: Callable[[Viewer, int], T]) -> T | None:
+        """``compute`` for the selected portfolio, run off the event loop; None (``empty``) without transactions."""
+        self.loading, self.empty = True, False
+        try:
+            return await asyncio.to_thread(compute, viewer, int(self.selected))
+        except InvalidInput:
+            self.empty = True
+            return None
+        finally:
+            self.loading = False
 
     @rx.var
     def selected_is_mine(self) -> bool:

@@ -19,7 +19,6 @@ from investment_app.db import session_scope
 from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
 from investment_app.services import dashboard as dashboard_service
 from investment_app.services import performance
-from investment_app.services.errors import InvalidInput
 from investment_app.state import PortfolioState, authorized
 
 SORTABLE = {"symbol": "Symbol", "value": "Value", "weight": "Weight", "day_change": "Day", "unrealized": "Gain"}
@@ -71,8 +70,6 @@ def _period_row(p: PeriodResult) -> dict[str, str]:
 class DashboardState(PortfolioState):
     """The dashboard's view data (display strings; the numbers stay on the server)."""
 
-    loading: bool = False
-    empty: bool = False
     cards: dict[str, str] = {}
     tones: dict[str, str] = {}
     period: str = "MAX"
@@ -103,14 +100,9 @@ class DashboardState(PortfolioState):
         await self._refresh(viewer)
 
     async def _refresh(self, viewer: Viewer) -> None:
-        self.loading, self.empty = True, False
-        try:
-            data = await asyncio.to_thread(_compute, viewer, int(self.selected))
-        except InvalidInput:
-            self.loading, self.empty = False, True
-            return
-        self._apply(data)
-        self.loading = False
+        data = await self._computed(viewer, _compute)
+        if data is not None:
+            self._apply(data)
 
     def _apply(self, data: dashboard_service.Dashboard) -> None:
         s = data.summary

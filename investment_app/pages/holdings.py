@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 
@@ -16,7 +15,6 @@ from investment_app.components.tables import WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import holdings as holdings_service
 from investment_app.services import transactions
-from investment_app.services.errors import InvalidInput
 from investment_app.state import PortfolioState, authorized
 
 RIGHT = {"text_align": "right", "white_space": "nowrap"}
@@ -114,8 +112,6 @@ def _file_stem(name: str) -> str:
 class HoldingsState(PortfolioState):
     """The holdings page's view data (display strings; the numbers stay on the server)."""
 
-    loading: bool = False
-    empty: bool = False
     as_of: str = ""
     totals: dict[str, str] = {}
     holdings: list[HoldingView] = []
@@ -138,15 +134,11 @@ class HoldingsState(PortfolioState):
         await self._refresh(viewer)
 
     async def _refresh(self, viewer: Viewer) -> None:
-        self.loading, self.empty = True, False
-        try:
-            report = await asyncio.to_thread(_compute, viewer, int(self.selected))
-        except InvalidInput:
-            self.loading, self.empty = False, True
+        report = await self._computed(viewer, _compute)
+        if report is None:
             self.holdings, self.years, self.realized = [], [], []
-            return
-        self._apply(report)
-        self.loading = False
+        else:
+            self._apply(report)
 
     def _apply(self, report: holdings_service.HoldingsReport) -> None:
         self.as_of = report.as_of.isoformat()

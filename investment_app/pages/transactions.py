@@ -218,6 +218,16 @@ def _input(name: str, label: str, kind: str = "text", **props) -> rx.Component:
     )
 
 
+def _actions(on_cancel: rx.EventHandler, **save: str) -> rx.Component:
+    """Cancel and Save at the foot of a dialog's form."""
+    return rx.hstack(
+        rx.button("Cancel", variant="soft", color_scheme="gray", type="button", on_click=on_cancel),
+        rx.button("Save", type="submit", **save),
+        justify="end",
+        width="100%",
+    )
+
+
 def tx_form() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -253,18 +263,7 @@ def tx_form() -> rx.Component:
                         spacing="3",
                         width="100%",
                     ),
-                    rx.hstack(
-                        rx.button(
-                            "Cancel",
-                            variant="soft",
-                            color_scheme="gray",
-                            type="button",
-                            on_click=TransactionsState.close_form,
-                        ),
-                        rx.button("Save", type="submit", id="tx-save"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    _actions(TransactionsState.close_form, id="tx-save"),
                     spacing="3",
                     width="100%",
                 ),
@@ -370,18 +369,7 @@ def lots_dialog() -> rx.Component:
                             align="center",
                         ),
                     ),
-                    rx.hstack(
-                        rx.button(
-                            "Cancel",
-                            variant="soft",
-                            color_scheme="gray",
-                            type="button",
-                            on_click=TransactionsState.close_lots,
-                        ),
-                        rx.button("Save", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    _actions(TransactionsState.close_lots),
                     spacing="3",
                     width="100%",
                 ),
