@@ -8,21 +8,23 @@ resolves the session in the database, checks the role, and only then loads data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, TypeVar
 
 import reflex as rx
 
+from investment_app.analytics.errors import AnalyticsError
 from investment_app.auth import sessions
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
 from investment_app.models.user import Role
 from investment_app.services import accounts, portfolios
-from investment_app.services.errors import InvalidInput, ServiceError
+from investment_app.services.errors import InvalidInput, NoTransactions, ServiceError
 from investment_app.services.portfolios import PortfolioRow
 
 SIGN_IN_ROUTE = "/signin"
@@ -85,13 +87,15 @@ class AppState(rx.State):
         return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
-def authorized(role: Role = Role.VIEWER) -> Callable:
+def authorized(role: Role = Role.VIEWER, background: bool = False) -> Callable:
     """Decorate a State event handler so it runs only for a signed-in user with at least ``role``.
 
     The handler receives the resolved ``Viewer`` as its first argument after ``self``. Without a
     valid session the visitor is sent to sign in; with too low a role nothing runs and a toast
     says why. A ServiceError raised by the handler becomes an error toast. Async handlers resolve
-    the viewer in a worker thread, so the event loop never waits on the database.
+    the viewer in a worker thread, so the event loop never waits on the database. ``background``
+    marks a handler declared with ``@rx.event(background=True)``: the guard then takes the state's
+    lock to record the viewer, and the handler takes it again for its own changes.
     """
 
     def decorate(handler: Callable) -> Callable:
@@ -108,7 +112,9 @@ def authorized(role: Role = Role.VIEWER) -> Callable:
             @functools.wraps(handler)
             async def wrapper(self: AppState, *args: Any, **kwargs: Any):
                 viewer = await asyncio.to_thread(self._resolve_viewer)
-                if (refusal := admit(self, viewer)) is not None:
+                async with self if background else contextlib.nullcontext():
+                    refusal = admit(self, viewer)
+                if refusal is not None:
                     return refusal
                 try:
                     return await handler(self, viewer, *args, **kwargs)
@@ -185,3 +191,47 @@ class PortfolioState(AppState):
     @rx.var
     def selected_is_mine(self) -> bool:
         return any(p.mine for p in self.portfolios if str(p.id) == self.selected)
+
+
+class AnalysisState(PortfolioState):
+    """Shared by the analysis pages: one computation at a time in a background event, with progress.
+
+    A page's background handler calls ``_staged`` with its steps; a newer run (another portfolio or
+    other parameters) supersedes an older one, whose results are then dropped.
+    """
+
+    running: bool = False
+    progress: int = 0
+    stage: str = ""
+    error: str = ""
+    _generation: int = 0
+
+    async def _staged(self, steps: Sequence[tuple[str, Callable[[], Any]]]) -> list[Any] | None:
+        """Run ``steps`` (label, work) one after the other off the event loop; their results, or None
+        when superseded, when the portfolio has no transactions (``empty``) or on an error (``error``)."""
+        async with self:
+            self._generation += 1
+            generation = self._generation
+            self.running, self.progress, self.stage, self.error, self.empty = True, 0, "", "", False
+        results: list[Any] = []
+        try:
+            for done, (label, work) in enumerate(steps):
+                async with self:
+                    if self._generation != generation:
+                        return None
+                    self.stage, self.progress = label, round(100 * done / len(steps))
+                results.append(await asyncio.to_thread(work))
+        except NoTransactions:
+            async with self:
+                self.empty = True
+            return None
+        except (ServiceError, AnalyticsError) as exc:
+            async with self:
+                self.error = str(exc)
+            return None
+        finally:
+            async with self:
+                if self._generation == generation:
+                    self.running, self.progress = False, 100
+        async with self:
+            return results if self._generation == generation else None

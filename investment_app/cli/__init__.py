@@ -1,7 +1,7 @@
 """Command-line interface: one module per command group, each adding its subcommands.
 
 Commands must not import Reflex, so they start fast. Each handler returns an exit code;
-a ServiceError or an unreachable database becomes one clear line on stderr and exit code 2.
+a ServiceError, an AnalyticsError or an unreachable database becomes one clear line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from investment_app.cli import db, performance, seed, serve, transactions, users
+from investment_app.analytics.errors import AnalyticsError
+from investment_app.cli import analytics, db, performance, seed, serve, transactions, users
 from investment_app.db import DatabaseUnavailable
 from investment_app.services.errors import ServiceError
 
-GROUPS = (db, performance, seed, serve, transactions, users)
+GROUPS = (analytics, db, performance, seed, serve, transactions, users)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ServiceError, DatabaseUnavailable) as exc:
+    except (ServiceError, DatabaseUnavailable, AnalyticsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

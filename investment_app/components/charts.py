@@ -114,3 +114,95 @@ def allocation_chart(labels: list[str], values: list[float]) -> go.Figure:
         font=dict(size=12),
     )
     return fig
+
+
+def fan_chart(years: list[float], bands: dict[int, list[float]], goal: float | None) -> go.Figure:
+    """Percentiles of simulated value: a light 5–95 band, a darker 25–75 band, the median, the goal."""
+    teal = "15,118,110"
+    traces = []
+    for low, high, alpha in ((5, 95, 0.12), (25, 75, 0.25)):
+        traces += [
+            go.Scatter(x=years, y=bands[high], line=dict(width=0), hoverinfo="skip", showlegend=False),
+            go.Scatter(
+                x=years,
+                y=bands[low],
+                fill="tonexty",
+                fillcolor=f"rgba({teal},{alpha})",
+                line=dict(width=0),
+                name=f"{low}th–{high}th percentile",
+                hoverinfo="skip",
+            ),
+        ]
+    for p in (5, 25, 75, 95):
+        traces.append(
+            go.Scatter(
+                x=years, y=bands[p], name=f"{p}th", line=dict(width=0), showlegend=False, hovertemplate="%{y:$,.0f}"
+            )
+        )
+    traces.append(go.Scatter(x=years, y=bands[50], name="Median", line=dict(color=PALETTE[0], width=2.5)))
+    fig = go.Figure(traces)
+    if goal:
+        fig.add_hline(y=goal, line=dict(color=PALETTE[2], dash="dash"), annotation_text="Goal")
+    fig.update_traces(selector=dict(name="Median"), hovertemplate="%{y:$,.0f}")
+    fig = _layout(fig, "Value (USD)", "$,.0f")
+    fig.update_layout(xaxis=dict(type="linear", title="Years from now", rangeselector=None))
+    return fig
+
+
+def correlation_heatmap(labels: list[str], matrix: list[list[float]]) -> go.Figure:
+    """A correlation matrix from −1 (red) through 0 (white) to +1 (teal), in the order given."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            zmin=-1,
+            zmax=1,
+            colorscale=[[0, "#dc2626"], [0.5, "#ffffff"], [1, "#0f766e"]],
+            colorbar=dict(title="ρ", thickness=12),
+            hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=10, b=10),
+        height=380,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(size=11),
+        yaxis=dict(autorange="reversed"),
+    )
+    return fig
+
+
+def lines_chart(dates: list[str], lines: dict[str, list[float]], y_title: str, y_format: str) -> go.Figure:
+    """One or more dated lines sharing a y axis (e.g. rolling metrics)."""
+    fig = go.Figure(
+        [
+            go.Scatter(x=dates, y=values, name=name, line=dict(color=PALETTE[i], width=1.8))
+            for i, (name, values) in enumerate(lines.items())
+        ]
+    )
+    return _layout(fig, y_title, y_format)
+
+
+def bars_chart(labels: list[str], values: list[float], x_title: str, x_format: str) -> go.Figure:
+    """Horizontal bars, largest at the top (weights, contributions)."""
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker_color=[PALETTE[0] if v >= 0 else PALETTE[6] for v in values],
+            hovertemplate=f"%{{y}}: %{{x:{x_format}}}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=10, b=10),
+        height=max(200, 28 * len(labels) + 60),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(size=12),
+        xaxis=dict(title=x_title, tickformat=x_format, gridcolor="rgba(128,128,128,0.15)"),
+        yaxis=dict(autorange="reversed"),
+    )
+    return fig

@@ -27,12 +27,18 @@ class NavItem:
     route: str
     icon: str
     admin_only: bool = False
+    section: tuple[str, ...] = ()
+    """Other routes under this item (marked active there too)."""
+
+    def matches(self, active: str) -> bool:
+        return active == self.route or active in self.section
 
 
 NAV = (
     NavItem("Dashboard", "/", "layout-dashboard"),
     NavItem("Holdings", "/holdings", "layers"),
     NavItem("Transactions", "/transactions", "list"),
+    NavItem("Analysis", "/performance", "chart-line", section=("/risk", "/stress", "/projection")),
     NavItem("Portfolios", "/portfolios", "briefcase"),
     NavItem("Settings", "/settings", "settings"),
     NavItem("Admin", "/admin", "shield-check", admin_only=True),
@@ -60,8 +66,8 @@ def _nav_link(item: NavItem, active: str, label: rx.Component, **style: Any) -> 
         label,
         href=item.route,
         underline="none",
-        aria_current="page" if item.route == active else None,
-        color=rx.color("accent", 11) if item.route == active else rx.color("gray", 11),
+        aria_current="page" if item.matches(active) else None,
+        color=rx.color("accent", 11) if item.matches(active) else rx.color("gray", 11),
         **style,
     )
     return rx.cond(AppState.is_admin, link) if item.admin_only else link
@@ -76,7 +82,7 @@ def _side_link(item: NavItem, active: str) -> rx.Component:
         padding="8px 12px",
         border_radius="8px",
         width="100%",
-        bg=rx.color("accent", 3) if item.route == active else "transparent",
+        bg=rx.color("accent", 3) if item.matches(active) else "transparent",
         _hover={"bg": rx.color("accent", 4)},
     )
 

@@ -28,3 +28,16 @@ def portfolio_picker(on_change: rx.EventHandler, *extra: rx.Component) -> rx.Com
         wrap="wrap",
         spacing="2",
     )
+
+
+def empty_state() -> rx.Component:
+    """What a ledger page shows instead of figures when there is no portfolio or nothing in it."""
+    return rx.callout(
+        rx.cond(
+            PortfolioState.selected == "",
+            "You have no portfolios yet. Create one on the Portfolios page.",
+            "This portfolio has no transactions yet. Import a CSV or add them on the Transactions page.",
+        ),
+        icon="info",
+        width="100%",
+    )

@@ -1,5 +1,31 @@
 """Pages; importing a module registers its routes and its State."""
 
-from investment_app.pages import admin, dashboard, holdings, portfolios, register, settings, signin, transactions
+from investment_app.pages import (
+    admin,
+    dashboard,
+    holdings,
+    performance,
+    portfolios,
+    projection,
+    register,
+    risk,
+    settings,
+    signin,
+    stress,
+    transactions,
+)
 
-__all__ = ["admin", "dashboard", "holdings", "portfolios", "register", "settings", "signin", "transactions"]
+__all__ = [
+    "admin",
+    "dashboard",
+    "holdings",
+    "performance",
+    "portfolios",
+    "projection",
+    "register",
+    "risk",
+    "settings",
+    "signin",
+    "stress",
+    "transactions",
+]

@@ -13,7 +13,7 @@ from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
-from investment_app.components.portfolio_picker import portfolio_picker
+from investment_app.components.portfolio_picker import empty_state, portfolio_picker
 from investment_app.components.tables import WIDE_ONLY, scroll_table
 from investment_app.db import session_scope
 from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
@@ -464,14 +464,6 @@ def recent_list() -> rx.Component:
             spacing="0",
             margin_top="0.5rem",
         ),
-        width="100%",
-    )
-
-
-def empty_state() -> rx.Component:
-    return rx.callout(
-        "This portfolio has no transactions yet. Import a CSV or add them on the Transactions page.",
-        icon="info",
         width="100%",
     )
 

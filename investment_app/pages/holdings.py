@@ -10,7 +10,7 @@ import reflex as rx
 from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
-from investment_app.components.portfolio_picker import portfolio_picker
+from investment_app.components.portfolio_picker import empty_state, portfolio_picker
 from investment_app.components.tables import WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import holdings as holdings_service
@@ -416,18 +416,6 @@ def realized_card() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        width="100%",
-    )
-
-
-def empty_state() -> rx.Component:
-    return rx.callout(
-        rx.cond(
-            HoldingsState.selected == "",
-            "You have no portfolios yet. Create one on the Portfolios page.",
-            "This portfolio has no transactions yet. Import a CSV or add them on the Transactions page.",
-        ),
-        icon="info",
         width="100%",
     )
 

@@ -15,3 +15,7 @@ class Forbidden(ServiceError):
 
 class RateLimited(ServiceError):
     """Too many failed attempts; try again later."""
+
+
+class NoTransactions(InvalidInput):
+    """The portfolio has nothing to value yet."""

@@ -7,9 +7,7 @@ ledger version and the price store's version, so a new transaction or new prices
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,7 +21,8 @@ from investment_app.marketdata import series
 from investment_app.marketdata.series import wide_frame
 from investment_app.models.portfolio import Portfolio
 from investment_app.services import portfolios
-from investment_app.services.errors import InvalidInput
+from investment_app.services.cache import ResultCache
+from investment_app.services.errors import InvalidInput, NoTransactions
 from investment_app.services.transactions import load_entries, load_picks
 
 CACHE_SIZE = 32
@@ -40,10 +39,12 @@ class Snapshot:
     benchmark_symbol: str
     load_s: float
     compute_s: float
+    key: tuple
+    """What the snapshot depends on (database, portfolio, ledger and price versions, end): results derived
+    from it are cached under this key plus their own parameters."""
 
 
-_cache: OrderedDict[tuple, Snapshot] = OrderedDict()
-_lock = threading.Lock()
+_cache = ResultCache(CACHE_SIZE)
 
 
 def price_version(db: Session) -> tuple:
@@ -51,11 +52,11 @@ def price_version(db: Session) -> tuple:
     return series.version(db.connection())
 
 
-def _build(db: Session, portfolio: Portfolio, end: dt.date) -> Snapshot:
+def _build(db: Session, portfolio: Portfolio, end: dt.date, key: tuple) -> Snapshot:
     started = time.perf_counter()
     entries = [e for e in load_entries(db, portfolio.id) if e.date <= end]
     if not entries:
-        raise InvalidInput(f"Portfolio {portfolio.name!r} has no transactions up to {end}.")
+        raise NoTransactions(f"Portfolio {portfolio.name!r} has no transactions up to {end}.")
     picks = load_picks(db, portfolio.id)
     symbols = sorted({e.symbol for e in entries if e.symbol})
     engine = db.get_bind()
@@ -72,6 +73,7 @@ def _build(db: Session, portfolio: Portfolio, end: dt.date) -> Snapshot:
         portfolio.benchmark_symbol,
         loaded - started,
         time.perf_counter() - loaded,
+        key,
     )
 
 
@@ -89,16 +91,7 @@ def snapshot(db: Session, viewer: Viewer, portfolio_id: int, end: dt.date | None
         version,
         end,
     )
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    result = _build(db, portfolio, end)
-    with _lock:
-        _cache[key] = result
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return result
+    return _cache.get(key, lambda: _build(db, portfolio, end, key))
 
 
 def performance(
