@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from investment_app.analytics.errors import AnalyticsError
 from investment_app.analytics.risk import METHODS, value_at_risk
+from investment_app.analytics.riskfree import per_period
 from investment_app.analytics.series_csv import read_series
 from investment_app.analytics.summary import summarize
+from investment_app.marketdata.treasury import three_month_yield
 
 RISK_FREE_HELP = "risk-free rate per period, as empyrical (default 0); or 'treasury' for the bundled 3-month bill"
 
@@ -62,14 +65,15 @@ def _benchmark(args: argparse.Namespace) -> pd.Series | None:
     return read_series(args.benchmark_prices, "prices") if args.benchmark_prices else None
 
 
-def _risk_free(value: str, returns: pd.Series) -> float | pd.Series:
+def _risk_free(value: str, returns: pd.Series) -> tuple[float | pd.Series, str | None]:
+    """A constant per-period rate, or the bundled 3-month Treasury bill's (with a note when it runs out)."""
     if value.lower() != "treasury":
-        return float(value)
-    from investment_app.analytics.riskfree import per_period
-    from investment_app.marketdata.treasury import three_month_yield
-
-    rates, _ = per_period(three_month_yield(), returns.index)
-    return pd.Series(rates, index=returns.index)
+        try:
+            return float(value), None
+        except ValueError:
+            raise AnalyticsError(f"--risk-free-rate: {value!r} is neither a number nor 'treasury'") from None
+    rates, note = per_period(three_month_yield(), returns.index)
+    return pd.Series(rates, index=returns.index), note
 
 
 def _print(payload: dict) -> int:
@@ -79,14 +83,18 @@ def _print(payload: dict) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     returns = _series(args)
+    risk_free, note = _risk_free(args.risk_free_rate, returns)
     summary = summarize(
         returns,
         _benchmark(args),
-        risk_free=_risk_free(args.risk_free_rate, returns),
+        risk_free=risk_free,
         periods_per_year=args.periods_per_year,
         required_return=args.required_return,
     )
-    return _print({"series": returns.name, **summary.to_json()})
+    payload = summary.to_json()
+    if note:
+        payload["warnings"] = {**payload["warnings"], "risk_free": note}
+    return _print({"series": returns.name, **payload})
 
 
 def run_var(args: argparse.Namespace) -> int:

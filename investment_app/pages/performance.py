@@ -206,6 +206,16 @@ class PerformanceState(AnalysisState):
         )
 
 
+def download(fmt: str) -> rx.Component:
+    """A link that downloads the portfolio's tearsheet (the API checks the session and the portfolio)."""
+    return rx.link(
+        rx.button(rx.icon("download", size=14), f"Tearsheet {fmt.upper()}", variant="soft", size="1"),
+        href="/api/v1/portfolios/" + PerformanceState.selected + f"/tearsheet.{fmt}",
+        is_external=False,
+        download=True,
+    )
+
+
 def controls() -> rx.Component:
     def segmented(field: str, options, value: rx.Var, label: str) -> rx.Component:
         return rx.segmented_control.root(
@@ -225,6 +235,9 @@ def controls() -> rx.Component:
             on_change=lambda v: PerformanceState.choose("risk_free", v),
             size="1",
         ),
+        rx.spacer(),
+        download("html"),
+        download("pdf"),
         wrap="wrap",
         spacing="2",
         align="center",
