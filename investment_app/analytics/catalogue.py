@@ -1,6 +1,7 @@
 """How each metric of ``summary.METRIC_KEYS`` is named and shown: label, kind of number, group.
 
-Kinds: "pct" (a fraction shown as a percentage), "ratio" (a plain number with two decimals).
+Kinds: "pct" (a return: a signed percentage), "share" (a fraction that is never a gain or a loss, such as a
+volatility: an unsigned percentage), "ratio" (a plain number with two decimals).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ CATALOGUE: dict[str, MetricInfo] = {
     "worst_month": MetricInfo("Worst month", "pct", "Return"),
     "best_year": MetricInfo("Best year", "pct", "Return"),
     "worst_year": MetricInfo("Worst year", "pct", "Return"),
-    "win_rate": MetricInfo("Winning days", "pct", "Return"),
-    "annual_volatility": MetricInfo("Annual volatility", "pct", "Risk"),
-    "downside_risk": MetricInfo("Downside risk", "pct", "Risk"),
+    "win_rate": MetricInfo("Winning days", "share", "Return"),
+    "annual_volatility": MetricInfo("Annual volatility", "share", "Risk"),
+    "downside_risk": MetricInfo("Downside risk", "share", "Risk"),
     "max_drawdown": MetricInfo("Max drawdown", "pct", "Risk"),
     "ulcer_index": MetricInfo("Ulcer index", "ratio", "Risk"),
     "skew": MetricInfo("Skew", "ratio", "Risk"),
@@ -38,7 +39,7 @@ CATALOGUE: dict[str, MetricInfo] = {
     "alpha": MetricInfo("Alpha (annual)", "pct", "Against the benchmark"),
     "beta": MetricInfo("Beta", "ratio", "Against the benchmark"),
     "r_squared": MetricInfo("R²", "ratio", "Against the benchmark"),
-    "tracking_error": MetricInfo("Tracking error", "pct", "Against the benchmark"),
+    "tracking_error": MetricInfo("Tracking error", "share", "Against the benchmark"),
     "information_ratio": MetricInfo("Information ratio", "ratio", "Against the benchmark"),
     "treynor": MetricInfo("Treynor", "ratio", "Against the benchmark"),
     "up_capture": MetricInfo("Up capture", "ratio", "Against the benchmark"),

@@ -282,3 +282,31 @@ def field(label: str, name: str, kind: str = "text", **props: Any) -> rx.Compone
         spacing="1",
         width="100%",
     )
+
+
+def chart_card(title: str, tabs: list[tuple[str, rx.Var]], *extra: rx.Component) -> rx.Component:
+    """A card of plotly figures, one per tab; ``extra`` controls sit beside the tab list."""
+    return rx.card(
+        rx.tabs.root(
+            rx.hstack(
+                rx.heading(title, size="4"),
+                rx.spacer(),
+                *extra,
+                rx.tabs.list(*[rx.tabs.trigger(label, value=label) for label, _ in tabs], size="1"),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            *[
+                rx.tabs.content(
+                    rx.plotly(data=figure, use_resize_handler=True, width="100%", height="340px"),
+                    value=label,
+                    width="100%",
+                )
+                for label, figure in tabs
+            ],
+            default_value=tabs[0][0],
+            width="100%",
+        ),
+        width="100%",
+    )

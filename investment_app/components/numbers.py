@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 
-def money(value: float | None, currency: str = "$") -> str:
+def money(value: float | None, currency: str = "$", digits: int = 2) -> str:
     """-1234.5 → "−$1,234.50"; None → "—"."""
     if value is None:
         return "—"
-    sign = "−" if value < 0 else ""
-    return f"{sign}{currency}{abs(value):,.2f}"
+    sign = "−" if round(value, digits) < 0 else ""
+    return f"{sign}{currency}{abs(value):,.{digits}f}"
 
 
 def signed_money(value: float | None) -> str:
@@ -17,10 +17,11 @@ def signed_money(value: float | None) -> str:
 
 
 def pct(value: float | None, digits: int = 2) -> str:
-    """0.1234 → "+12.34%"; None → "—"."""
+    """0.1234 → "+12.34%"; a value that rounds to zero has no sign; None → "—"."""
     if value is None:
         return "—"
-    sign = "+" if value > 0 else "−" if value < 0 else ""
+    shown = round(value * 100, digits)
+    sign = "+" if shown > 0 else "−" if shown < 0 else ""
     return f"{sign}{abs(value) * 100:.{digits}f}%"
 
 

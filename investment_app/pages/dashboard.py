@@ -11,7 +11,7 @@ import reflex as rx
 
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
-from investment_app.components.layout import app_page
+from investment_app.components.layout import app_page, chart_card
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.components.portfolio_picker import empty_state, portfolio_picker
 from investment_app.components.tables import WIDE_ONLY, scroll_table
@@ -350,32 +350,6 @@ def returns_card() -> rx.Component:
                 wrap="wrap",
             ),
             spacing="3",
-            width="100%",
-        ),
-        width="100%",
-    )
-
-
-def chart_card(title: str, tabs: list[tuple[str, rx.Var]]) -> rx.Component:
-    return rx.card(
-        rx.tabs.root(
-            rx.hstack(
-                rx.heading(title, size="4"),
-                rx.spacer(),
-                rx.tabs.list(*[rx.tabs.trigger(label, value=label) for label, _ in tabs], size="1"),
-                align="center",
-                width="100%",
-                wrap="wrap",
-            ),
-            *[
-                rx.tabs.content(
-                    rx.plotly(data=figure, use_resize_handler=True, width="100%", height="340px"),
-                    value=label,
-                    width="100%",
-                )
-                for label, figure in tabs
-            ],
-            default_value=tabs[0][0],
             width="100%",
         ),
         width="100%",

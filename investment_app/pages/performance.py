@@ -12,7 +12,7 @@ from investment_app.analytics.catalogue import CATALOGUE
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.analysis import analysis_page
-from investment_app.components.layout import app_page
+from investment_app.components.layout import app_page, chart_card
 from investment_app.components.numbers import pct
 from investment_app.components.tables import header, scroll_table
 from investment_app.db import session_scope
@@ -22,6 +22,7 @@ from investment_app.state import AnalysisState, authorized
 
 ROUTE = "/performance"
 RIGHT = {"text_align": "right", "white_space": "nowrap"}
+ROLLING = {"volatility": ("Volatility (annual)", ".0%"), "sharpe": ("Sharpe", ".2f"), "beta": ("Beta", ".2f")}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -49,10 +50,12 @@ def _sector_rows(a: attribution.Attribution) -> list[dict[str, str]]:
 
 
 def formatted(value: float | None, kind: str) -> str:
-    """A metric for display: percentages signed, ratios with two decimals, a dash when missing."""
+    """A metric for display: returns signed, shares and ratios unsigned (two decimals), a dash when missing."""
     if value is None or not math.isfinite(value):
         return "—"
-    return pct(value) if kind == "pct" else f"{value:,.2f}".replace("-", "−")
+    if kind == "share":
+        return pct(value).lstrip("+")
+    return pct(value) if kind == "pct" else f"{round(value, 2) + 0.0:,.2f}".replace("-", "−")
 
 
 def _metric_rows(report: service.MetricsReport) -> list[dict[str, str]]:
@@ -119,7 +122,9 @@ class PerformanceState(AnalysisState):
     contributions: go.Figure = go.Figure()
     growth: go.Figure = go.Figure()
     underwater: go.Figure = go.Figure()
-    rolling: go.Figure = go.Figure()
+    rolling_volatility: go.Figure = go.Figure()
+    rolling_sharpe: go.Figure = go.Figure()
+    rolling_beta: go.Figure = go.Figure()
 
     @rx.event
     @authorized()
@@ -189,21 +194,11 @@ class PerformanceState(AnalysisState):
             report.benchmark_symbol,
         )
         self.underwater = charts.lines_chart(dates, {"Drawdown": report.drawdown.round(5).tolist()}, "Drawdown", ".0%")
-        rolling = report.rolling
-        self.rolling = (
-            charts.lines_chart(
-                _dates(rolling.index),
-                {
-                    name.capitalize(): rolling[name].round(4).tolist()
-                    for name in ("volatility", "sharpe", "beta")
-                    if name in rolling
-                },
-                f"Rolling {report.request.window}",
-                ".2f",
-            )
-            if rolling is not None
-            else go.Figure()
-        )
+        rolling = report.rolling if report.rolling is not None else pd.DataFrame(columns=list(ROLLING))
+        for column, (label, fmt) in ROLLING.items():
+            values = rolling[column].round(4).tolist() if column in rolling else []
+            figure = charts.lines_chart(_dates(rolling.index), {label: values}, label, fmt)
+            setattr(self, f"rolling_{column}", figure)
 
 
 def download(fmt: str) -> rx.Component:
@@ -386,7 +381,15 @@ def performance_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        figure_card("Rolling volatility, Sharpe and beta", PerformanceState.rolling, window),
+        chart_card(
+            "Rolling metrics",
+            [
+                ("Volatility", PerformanceState.rolling_volatility),
+                ("Sharpe", PerformanceState.rolling_sharpe),
+                ("Beta", PerformanceState.rolling_beta),
+            ],
+            window,
+        ),
         monthly_table(),
         drawdowns_table(),
         attribution_card(),

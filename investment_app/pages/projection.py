@@ -48,10 +48,10 @@ def _tiles(result: service.Result, request: service.Request) -> list[dict[str, s
     p = result.projection
     final = p.final_percentiles
     rows = [
-        ("Value today", money(result.initial_value), ""),
-        ("Median in " + f"{request.years} years", money(final[50]), ""),
-        ("5th – 95th percentile", f"{money(final[5])} – {money(final[95])}", ""),
-        ("Mean", money(p.mean_final), ""),
+        ("Value today", money(result.initial_value, digits=0), ""),
+        ("Median in " + f"{request.years} years", money(final[50], digits=0), ""),
+        ("5th – 95th percentile", f"{money(final[5], digits=0)} – {money(final[95], digits=0)}", ""),
+        ("Mean", money(p.mean_final, digits=0), ""),
         (
             "Chance of reaching the goal",
             pct(p.prob_goal, 1).lstrip("+") if p.prob_goal is not None else "—",

@@ -57,8 +57,8 @@ def _tiles(report: service.RiskReport) -> list[dict[str, str]]:
         ("1-day CVaR 95% (historical)", money(hist.cvar * report.total_value), pct(hist.cvar).lstrip("+")),
         ("Portfolio beta", f"{report.portfolio_beta:.2f}", "value-weighted beta of the holdings"),
         ("Largest position", str(largest), pct(float(c.largest.iloc[0]), 1).lstrip("+") if len(c.largest) else ""),
-        ("Herfindahl index", f"{c.hhi:.3f}", "Σ weight²"),
-        ("Effective holdings", f"{c.effective_n:.1f}", "1 / Herfindahl"),
+        ("Herfindahl index", f"{c.herfindahl:.3f}", "Σ weight²"),
+        ("Effective holdings", f"{c.effective_holdings:.1f}", "1 / Herfindahl"),
     ]
     return [{"label": a, "value": b, "note": n, "tone": "gray"} for a, b, n in rows]
 
@@ -140,7 +140,7 @@ class RiskState(AnalysisState):
             "Correlation",
             ".2f",
         )
-        sectors = report.concentration.sectors
+        sectors = report.concentration.sector_weights
         self.sectors = charts.bars_chart(list(sectors.index), sectors.round(4).tolist(), "Weight", ".0%")
         self.shares = charts.bars_chart(
             [c.symbol for c in report.contributions], [c.share for c in report.contributions], "Share of VaR", ".0%"
@@ -164,9 +164,10 @@ def var_table() -> rx.Component:
             rx.heading("Value at risk", size="4"),
             scroll_table(headers, rx.foreach(RiskState.var_rows, row)),
             rx.text(
-                "Historical: the empirical quantile of past returns; parametric: a normal fit; Cornish-Fisher: the "
-                "normal quantile corrected for skew and fat tails; Monte Carlo: simulated from a normal fit. "
-                "10-day figures compound 10 daily returns.",
+                "Historical: the empirical quantile of past returns; parametric: a normal fit; Cornish-Fisher: "
+                "the normal quantile corrected for skew and fat tails (unreliable when kurtosis is very high); "
+                "Monte Carlo: 100,000 simulated paths of past days drawn at random. 10-day figures compound 10 "
+                "daily returns.",
                 size="1",
                 color_scheme="gray",
             ),

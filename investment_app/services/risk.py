@@ -85,7 +85,7 @@ def _build(inputs: analysis.Inputs, lookback: str) -> RiskReport:
             float(parts.marginal[i]),
             float(parts.component[i]),
             float(parts.percent[i]),
-            float(parts.es_contribution[i]),
+            float(parts.cvar_component[i]),
         )
         for i, symbol in enumerate(inputs.values.index)
     ]

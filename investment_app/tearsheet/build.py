@@ -32,7 +32,7 @@ def _metric_rows(mine: Summary, theirs: Summary | None) -> list[MetricRow]:
             info.label,
             mine.values[key],
             theirs.values[key] if theirs and theirs.values[key] is not None else None,
-            info.kind,
+            "pct" if info.kind == "share" else info.kind,
             mine.warnings.get(key),
         )
         for key, info in CATALOGUE.items()
