@@ -45,3 +45,11 @@ CATALOGUE: dict[str, MetricInfo] = {
     "up_capture": MetricInfo("Up capture", "ratio", "Against the benchmark"),
     "down_capture": MetricInfo("Down capture", "ratio", "Against the benchmark"),
 }
+
+VAR_METHODS: dict[str, str] = {
+    "historical": "Historical",
+    "parametric": "Parametric (normal)",
+    "cornish_fisher": "Cornish-Fisher",
+    "monte_carlo": "Monte Carlo",
+}
+"""Display names of ``risk.METHODS``."""

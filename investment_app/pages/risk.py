@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import reflex as rx
 
+from investment_app.analytics.catalogue import VAR_METHODS
 from investment_app.analytics.risk import METHODS
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
@@ -19,12 +20,6 @@ from investment_app.state import AnalysisState, authorized
 ROUTE = "/risk"
 RIGHT = {"text_align": "right", "white_space": "nowrap"}
 COLUMNS = ((0.95, 1), (0.99, 1), (0.95, 10), (0.99, 10))
-METHOD_LABELS = {
-    "historical": "Historical",
-    "parametric": "Parametric (normal)",
-    "cornish_fisher": "Cornish-Fisher",
-    "monte_carlo": "Monte Carlo",
-}
 
 
 def _compute(viewer: Viewer, portfolio_id: int, lookback: str) -> service.RiskReport:
@@ -40,7 +35,7 @@ def _var_rows(report: service.RiskReport) -> list[dict[str, str]]:
     cells = {(v.method, v.confidence, v.horizon_days): v for v in report.var}
     rows = []
     for method in METHODS:
-        row = {"method": METHOD_LABELS[method]}
+        row = {"method": VAR_METHODS[method]}
         for i, key in enumerate(COLUMNS):
             v = cells[(method, *key)]
             row[f"var{i}"], row[f"cvar{i}"] = _loss(v.var, report.total_value), _loss(v.cvar, report.total_value)

@@ -8,9 +8,9 @@ from sqlmodel import Session
 
 from investment_app.auth.viewer import Viewer
 from investment_app.services import analysis, attribution, risk, stress
-from investment_app.tearsheet.build import build_tearsheet
+from investment_app.tearsheet.build import build_tearsheet, var_rows
 from investment_app.tearsheet.html import render_html
-from investment_app.tearsheet.model import HoldingRow, StressRow, TearsheetData, VarRow
+from investment_app.tearsheet.model import HoldingRow, StressRow, TearsheetData
 from investment_app.tearsheet.pdf import render_pdf
 
 
@@ -27,7 +27,7 @@ def portfolio_tearsheet(db: Session, viewer: Viewer, portfolio_id: int) -> Tears
         title=inputs.name,
         portfolio_name=inputs.name,
         benchmark_name=inputs.benchmark_symbol,
-        var=[VarRow(v.method, v.confidence, v.horizon_days, -v.var, -v.cvar) for v in report.var],
+        var=var_rows(report.var),
         stress=[
             StressRow(c.name, c.start, c.end, c.portfolio_return, c.benchmark_return, c.portfolio_pnl) for c in crises
         ],

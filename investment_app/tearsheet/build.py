@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from investment_app.analytics import metrics as m
-from investment_app.analytics.catalogue import CATALOGUE
+from investment_app.analytics.catalogue import CATALOGUE, VAR_METHODS
 from investment_app.analytics.errors import InsufficientData
-from investment_app.analytics.risk import var_table
+from investment_app.analytics.risk import VaR, var_table
 from investment_app.analytics.rolling import rolling_metrics
 from investment_app.analytics.stress import CRISES
 from investment_app.analytics.summary import Summary, summarize
@@ -48,9 +48,14 @@ def _metric_rows(mine: Summary, theirs: Summary | None) -> list[MetricRow]:
     return rows
 
 
+def var_rows(table: list[VaR]) -> list[VarRow]:
+    """VaR results as tearsheet rows: method names for people, losses as negative returns."""
+    return [VarRow(VAR_METHODS[v.method], v.confidence, v.horizon_days, -v.var, -v.cvar) for v in table]
+
+
 def _var_rows(returns: np.ndarray, notes: list[str]) -> list[VarRow]:
     try:
-        return [VarRow(v.method, v.confidence, v.horizon_days, -v.var, -v.cvar) for v in var_table(returns)]
+        return var_rows(var_table(returns))
     except InsufficientData as exc:
         notes.append(f"Value at risk: {exc}.")
         return []
