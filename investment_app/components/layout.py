@@ -299,7 +299,7 @@ def chart_card(title: str, tabs: list[tuple[str, rx.Var]], *extra: rx.Component)
             ),
             *[
                 rx.tabs.content(
-                    rx.plotly(data=figure, use_resize_handler=True, width="100%", height="340px"),
+                    plot(figure, "340px"),
                     value=label,
                     width="100%",
                 )
@@ -310,3 +310,15 @@ def chart_card(title: str, tabs: list[tuple[str, rx.Var]], *extra: rx.Component)
         ),
         width="100%",
     )
+
+
+def section(title: str | rx.Var, *children: rx.Component, note: str | rx.Var = "") -> rx.Component:
+    """A card with a heading, an optional small grey note under it, then ``children``, tightly spaced."""
+    lead = [rx.text(note, size="1", color_scheme="gray")] if isinstance(note, rx.Var) or note else []
+    return rx.card(rx.vstack(rx.heading(title, size="4"), *lead, *children, spacing="2", width="100%"), width="100%")
+
+
+def plot(figure: rx.Var, height: str | None = None) -> rx.Component:
+    """A plotly figure filling its container's width, without the tool bar (it covers legends on phones)."""
+    size = {"height": height} if height else {}
+    return rx.plotly(data=figure, use_resize_handler=True, width="100%", config={"displayModeBar": False}, **size)

@@ -3,6 +3,7 @@
 from investment_app.models.audit import AuditRecord
 from investment_app.models.job import JobRun, scheduler_jobs_table
 from investment_app.models.market import DailyBar, PriceSeries, Symbol
+from investment_app.models.optimization import OptimizationRun, TargetAllocation
 from investment_app.models.portfolio import Account, AccountKind, CostBasisMethod, Portfolio, PortfolioShare
 from investment_app.models.transaction import LotPick, Transaction, TxSource, TxType
 from investment_app.models.user import AuthSession, LoginFailure, LoginTicket, Role, User
@@ -18,11 +19,13 @@ __all__ = [
     "LoginFailure",
     "LoginTicket",
     "LotPick",
+    "OptimizationRun",
     "Portfolio",
     "PortfolioShare",
     "PriceSeries",
     "Role",
     "Symbol",
+    "TargetAllocation",
     "Transaction",
     "TxSource",
     "TxType",

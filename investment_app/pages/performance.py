@@ -12,7 +12,7 @@ from investment_app.analytics.catalogue import CATALOGUE
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.analysis import analysis_page
-from investment_app.components.layout import app_page, chart_card
+from investment_app.components.layout import app_page, chart_card, plot, section
 from investment_app.components.numbers import pct
 from investment_app.components.tables import header, scroll_table
 from investment_app.db import session_scope
@@ -251,32 +251,19 @@ def metrics_table() -> rx.Component:
             rx.table.cell(r["bench"], style=RIGHT),
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading("Metrics", size="4"),
-            rx.text(PerformanceState.basis, size="1", color_scheme="gray"),
-            scroll_table(
-                [header("Metric"), header("Portfolio", True), header("Benchmark", True)],
-                rx.foreach(PerformanceState.metric_rows, row),
-            ),
-            rx.foreach(PerformanceState.notes, lambda n: rx.text(n, size="1", color_scheme="amber")),
-            spacing="2",
-            width="100%",
+    return section(
+        "Metrics",
+        scroll_table(
+            [header("Metric"), header("Portfolio", True), header("Benchmark", True)],
+            rx.foreach(PerformanceState.metric_rows, row),
         ),
-        width="100%",
+        rx.foreach(PerformanceState.notes, lambda n: rx.text(n, size="1", color_scheme="amber")),
+        note=PerformanceState.basis,
     )
 
 
-def figure_card(title: str, figure: rx.Var, *extra: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.heading(title, size="4"), rx.spacer(), *extra, width="100%", align="center", wrap="wrap"),
-            rx.plotly(data=figure, use_resize_handler=True, width="100%", height="340px"),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-    )
+def figure_card(title: str, figure: rx.Var) -> rx.Component:
+    return section(title, plot(figure, "340px"))
 
 
 def monthly_table() -> rx.Component:
@@ -289,17 +276,12 @@ def monthly_table() -> rx.Component:
             ),
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading("Monthly returns", size="4"),
-            scroll_table(
-                [header("Year"), *[header(m, True) for m in MONTHS], header("Year", True)],
-                rx.foreach(PerformanceState.monthly_rows, row),
-            ),
-            spacing="2",
-            width="100%",
+    return section(
+        "Monthly returns",
+        scroll_table(
+            [header("Year"), *[header(m, True) for m in MONTHS], header("Year", True)],
+            rx.foreach(PerformanceState.monthly_rows, row),
         ),
-        width="100%",
     )
 
 
@@ -313,17 +295,12 @@ def drawdowns_table() -> rx.Component:
             rx.table.cell(r["days"], style=RIGHT),
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading("Worst drawdowns", size="4"),
-            scroll_table(
-                [header("Depth", True), header("Peak"), header("Trough"), header("Recovered"), header("Days", True)],
-                rx.foreach(PerformanceState.drawdown_rows, row),
-            ),
-            spacing="2",
-            width="100%",
+    return section(
+        "Worst drawdowns",
+        scroll_table(
+            [header("Depth", True), header("Peak"), header("Trough"), header("Recovered"), header("Days", True)],
+            rx.foreach(PerformanceState.drawdown_rows, row),
         ),
-        width="100%",
     )
 
 
@@ -334,25 +311,20 @@ def attribution_card() -> rx.Component:
             *[rx.table.cell(r[k], style=RIGHT) for k in ("allocation", "selection", "interaction", "total")],
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading("Attribution", size="4"),
-            rx.text(PerformanceState.attribution_note, size="1", color_scheme="gray"),
-            rx.plotly(data=PerformanceState.contributions, use_resize_handler=True, width="100%"),
-            scroll_table(
-                [
-                    header("Sector"),
-                    header("Allocation", True),
-                    header("Selection", True),
-                    header("Interaction", True),
-                    header("Total", True),
-                ],
-                rx.foreach(PerformanceState.sector_rows, row),
-            ),
-            spacing="2",
-            width="100%",
+    return section(
+        "Attribution",
+        plot(PerformanceState.contributions),
+        scroll_table(
+            [
+                header("Sector"),
+                header("Allocation", True),
+                header("Selection", True),
+                header("Interaction", True),
+                header("Total", True),
+            ],
+            rx.foreach(PerformanceState.sector_rows, row),
         ),
-        width="100%",
+        note=PerformanceState.attribution_note,
     )
 
 

@@ -8,7 +8,7 @@ import reflex as rx
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.analysis import analysis_page, tile_grid
-from investment_app.components.layout import app_page, titled_card
+from investment_app.components.layout import app_page, plot, section, titled_card
 from investment_app.components.numbers import money, pct
 from investment_app.db import session_scope
 from investment_app.services import projection as service
@@ -165,16 +165,11 @@ def projection_page() -> rx.Component:
         form(),
         rx.cond(
             ProjectionState.tiles.length() > 0,
-            rx.card(
-                rx.vstack(
-                    rx.heading("Projected value", size="4"),
-                    tile_grid(ProjectionState.tiles),
-                    rx.plotly(data=ProjectionState.figure, use_resize_handler=True, width="100%", height="360px"),
-                    rx.text(ProjectionState.basis, size="1", color_scheme="gray"),
-                    spacing="3",
-                    width="100%",
-                ),
-                width="100%",
+            section(
+                "Projected value",
+                tile_grid(ProjectionState.tiles),
+                plot(ProjectionState.figure, "360px"),
+                rx.text(ProjectionState.basis, size="1", color_scheme="gray"),
             ),
         ),
     )

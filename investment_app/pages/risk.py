@@ -10,7 +10,7 @@ from investment_app.analytics.risk import METHODS
 from investment_app.auth.viewer import Viewer
 from investment_app.components import charts
 from investment_app.components.analysis import analysis_page, tile_grid
-from investment_app.components.layout import app_page
+from investment_app.components.layout import app_page, plot, section
 from investment_app.components.numbers import money, pct
 from investment_app.components.tables import WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
@@ -154,22 +154,17 @@ def var_table() -> rx.Component:
         return rx.table.row(rx.table.cell(rx.text(r["method"], weight="medium")), *[cell(r, i) for i in range(4)])
 
     headers = [header("Method")] + [header(f"{c:.0%} · {h} day{'s' if h > 1 else ''}", True) for c, h in COLUMNS]
-    return rx.card(
-        rx.vstack(
-            rx.heading("Value at risk", size="4"),
-            scroll_table(headers, rx.foreach(RiskState.var_rows, row)),
-            rx.text(
-                "Historical: the empirical quantile of past returns; parametric: a normal fit; Cornish-Fisher: "
-                "the normal quantile corrected for skew and fat tails (unreliable when kurtosis is very high); "
-                "Monte Carlo: 100,000 simulated paths of past days drawn at random. 10-day figures compound 10 "
-                "daily returns.",
-                size="1",
-                color_scheme="gray",
-            ),
-            spacing="2",
-            width="100%",
+    return section(
+        "Value at risk",
+        scroll_table(headers, rx.foreach(RiskState.var_rows, row)),
+        rx.text(
+            "Historical: the empirical quantile of past returns; parametric: a normal fit; Cornish-Fisher: "
+            "the normal quantile corrected for skew and fat tails (unreliable when kurtosis is very high); "
+            "Monte Carlo: 100,000 simulated paths of past days drawn at random. 10-day figures compound 10 "
+            "daily returns.",
+            size="1",
+            color_scheme="gray",
         ),
-        width="100%",
     )
 
 
@@ -184,44 +179,34 @@ def contributions_table() -> rx.Component:
             rx.table.cell(r["share"], style=RIGHT),
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading("Contributions to VaR", size="4"),
-            rx.text(
-                "1-day 95% parametric VaR split by holding (Euler): component = weight × marginal VaR; the "
-                "components add up to the portfolio's VaR.",
-                size="1",
-                color_scheme="gray",
-            ),
-            scroll_table(
-                [
-                    header("Holding"),
-                    header("Weight", True),
-                    header("Beta", True, wide_only=True),
-                    header("Marginal VaR", True, wide_only=True),
-                    header("Component", True),
-                    header("Share", True),
-                ],
-                rx.foreach(RiskState.contributions, row),
-            ),
-            rx.plotly(data=RiskState.shares, use_resize_handler=True, width="100%"),
-            spacing="2",
-            width="100%",
+    return section(
+        "Contributions to VaR",
+        rx.text(
+            "1-day 95% parametric VaR split by holding (Euler): component = weight × marginal VaR; the "
+            "components add up to the portfolio's VaR.",
+            size="1",
+            color_scheme="gray",
         ),
-        width="100%",
+        scroll_table(
+            [
+                header("Holding"),
+                header("Weight", True),
+                header("Beta", True, wide_only=True),
+                header("Marginal VaR", True, wide_only=True),
+                header("Component", True),
+                header("Share", True),
+            ],
+            rx.foreach(RiskState.contributions, row),
+        ),
+        plot(RiskState.shares),
     )
 
 
 def chart(title: str, note: str, figure: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="4"),
-            rx.text(note, size="1", color_scheme="gray"),
-            rx.plotly(data=figure, use_resize_handler=True, width="100%"),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
+    return section(
+        title,
+        plot(figure),
+        note=note,
     )
 
 
@@ -237,12 +222,7 @@ def risk_page() -> rx.Component:
     return analysis_page(
         RiskState,
         ROUTE,
-        rx.card(
-            rx.vstack(
-                tile_grid(RiskState.tiles), rx.text(RiskState.basis, size="1", color_scheme="gray"), width="100%"
-            ),
-            width="100%",
-        ),
+        section("Summary", tile_grid(RiskState.tiles), note=RiskState.basis),
         var_table(),
         contributions_table(),
         rx.grid(

@@ -7,7 +7,7 @@ import reflex as rx
 from investment_app.analytics.stress import StressResult
 from investment_app.auth.viewer import Viewer
 from investment_app.components.analysis import analysis_page
-from investment_app.components.layout import app_page, titled_card
+from investment_app.components.layout import app_page, section, titled_card
 from investment_app.components.numbers import money, pct, signed_money, tone
 from investment_app.components.tables import header, scroll_table
 from investment_app.db import session_scope
@@ -207,24 +207,19 @@ def detail_table() -> rx.Component:
             rx.table.cell(rx.text(r["basis"], size="1", color_scheme="gray")),
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.heading(StressState.detail_title, size="4"),
-            rx.text("Worst contributors first.", size="1", color_scheme="gray"),
-            scroll_table(
-                [
-                    header("Holding"),
-                    header("Value", True),
-                    header("Return", True),
-                    header("P&L", True),
-                    header("Basis"),
-                ],
-                rx.foreach(StressState.detail, row),
-            ),
-            spacing="2",
-            width="100%",
+    return section(
+        StressState.detail_title,
+        scroll_table(
+            [
+                header("Holding"),
+                header("Value", True),
+                header("Return", True),
+                header("P&L", True),
+                header("Basis"),
+            ],
+            rx.foreach(StressState.detail, row),
         ),
-        width="100%",
+        note="Worst contributors first.",
     )
 
 

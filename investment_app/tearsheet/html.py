@@ -63,8 +63,8 @@ figure svg .title{{font-size:17px}}
 body{{background:#fff;font-size:11px}}
 table{{font-size:11px}}
 .sheet{{max-width:none;padding:0}}
-section{{border:0;padding:0;margin:0 0 12px;break-before:page}}
-section:first-of-type{{break-before:auto}}
+section{{border:0;padding:0;margin:0 0 12px}}
+h2{{break-after:avoid}}
 .scroll{{overflow:visible}}
 figure,tr{{break-inside:avoid}}
 }}

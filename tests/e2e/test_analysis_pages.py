@@ -18,7 +18,7 @@ PERCENT = re.compile(r"[+−]?\d+\.\d\d%")
 def test_performance_metrics_charts_and_attribution(desktop: Page):
     sign_in(desktop, "demo@example.com", DEMO_PASSWORD)
     desktop.get_by_role("link", name="Analysis").first.click()
-    expect(desktop.get_by_role("heading", name="Metrics")).to_be_visible(timeout=30_000)
+    expect(desktop.get_by_role("heading", name="Metrics", exact=True)).to_be_visible(timeout=30_000)
     sharpe = desktop.get_by_role("row", name=re.compile(r"^Sharpe"))
     expect(sharpe).to_contain_text(re.compile(r"\d\.\d\d"))
     expect(desktop.get_by_role("row", name=re.compile(r"^Max drawdown"))).to_contain_text(PERCENT)
@@ -91,14 +91,15 @@ def test_tearsheet_downloads_check_the_session_and_the_portfolio(desktop: Page, 
 
 def test_phone_analysis_pages(phone: Page):
     sign_in(phone, "demo@example.com", DEMO_PASSWORD)
-    for route, heading in (
-        ("/performance", "Metrics"),
-        ("/risk", "Value at risk"),
-        ("/stress", "Historical crises"),
-        ("/projection", "Projected value"),
+    for route, heading, ready in (
+        ("/performance", "Metrics", ".js-plotly-plot"),
+        ("/risk", "Value at risk", ".js-plotly-plot"),
+        ("/stress", "Historical crises", "text=COVID"),
+        ("/projection", "Projected value", ".js-plotly-plot"),
     ):
         phone.goto(route)
-        expect(phone.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
+        expect(phone.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+        expect(phone.locator(ready).first).to_be_visible(timeout=30_000)
         expect(phone.get_by_role("status")).to_have_count(0, timeout=30_000)
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 392, f"{route} is {width}px wide on a 390px phone"

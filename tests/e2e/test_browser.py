@@ -47,7 +47,7 @@ def test_register_sign_in_dashboard_sign_out(desktop: Page):
     desktop.click("#register-submit")
     expect(desktop.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=20_000)
     expect(desktop.get_by_text("Ada Lovelace")).to_be_visible()
-    expect(desktop.get_by_text("This portfolio has no transactions yet.")).to_be_visible()
+    expect(desktop.get_by_text("You have no portfolios yet.")).to_be_visible()
     cookies = {c["name"]: c for c in desktop.context.cookies()}
     assert cookies["inv_session"]["httpOnly"] and cookies["inv_session"]["sameSite"] == "Lax"
     assert "inv_session" not in desktop.evaluate("document.cookie")

@@ -170,3 +170,13 @@ def test_drawdown_periods_accept_date_labels_and_reject_bad_input(returns):
         m.drawdown_periods(pd.Series([0.01, -0.02], index=pd.DatetimeIndex(["2024-01-02", "2024-01-02"])))
     with pytest.raises(AnalyticsError, match="top"):
         m.drawdown_periods(r, top=0)
+
+
+def test_cagr_counts_periods_as_quantstats_now_does(returns):
+    """QuantStats 0.0.86 annualises over count / 252 periods, as empyrical and we do; its older releases
+    counted calendar days ((last − first).days / 365), which this series shows to be a different number."""
+    r, _ = returns
+    assert m.annual_return(r.to_numpy()) == pytest.approx(qs.stats.cagr(r), rel=1e-12)
+    calendar_years = (r.index[-1] - r.index[0]).days / 365
+    calendar_cagr = (1 + m.total_return(r.to_numpy())) ** (1 / calendar_years) - 1
+    assert abs(calendar_cagr - m.annual_return(r.to_numpy())) > 1e-4
