@@ -20,7 +20,7 @@ import pandas as pd
 
 from investment_app.analytics.black_litterman import View, black_litterman, market_implied_risk_aversion
 from investment_app.analytics.constrained import ConstrainedOptimizer, OptimalPortfolio
-from investment_app.analytics.constraints import Constraints
+from investment_app.analytics.constraints import Constraints, require_consistent
 from investment_app.analytics.errors import AnalyticsError
 from investment_app.analytics.estimators import (
     RETURN_ESTIMATORS,
@@ -139,7 +139,9 @@ def _upper(spec: Spec, symbols: pd.Index) -> np.ndarray:
 
 
 def exact_frontier(mu: pd.Series, cov: pd.DataFrame, spec: Spec) -> Frontier:
-    """The critical-line frontier under the spec's weight bounds (``bounds_only`` specs)."""
+    """The critical-line frontier under the spec's weight bounds (``bounds_only`` specs); contradictory bounds
+    are refused first by ``constraints.require_consistent``, which names them."""
+    require_consistent(spec.constraints.resolve(list(mu.index)))
     return Frontier(mu, cov, _upper(spec, mu.index))
 
 

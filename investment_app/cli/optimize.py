@@ -7,7 +7,10 @@ Each prints one JSON object; `optimize` and `frontier` add `timings` measured in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -94,6 +97,21 @@ def _load(args: argparse.Namespace):
     return prices, market, time.perf_counter() - started
 
 
+@contextlib.contextmanager
+def _solver_output_silenced():
+    """Send file descriptor 1 to /dev/null while solvers run: HiGHS prints progress lines to it, which would
+    break the one-JSON-object output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _print(payload: dict) -> int:
     print(json.dumps(payload, indent=2, allow_nan=False, default=str))
     return 0
@@ -112,7 +130,8 @@ def run_optimize(args: argparse.Namespace) -> int:
         cvar_beta=args.cvar_beta,
         views=tuple(views_from_text(args.views.replace(";", "\n"), prices.columns)) if args.views else (),
     )
-    result = optimize(prices, spec, market)
+    with _solver_output_silenced():
+        result = optimize(prices, spec, market)
     compute_s = time.perf_counter() - started
     (measure, risk), *_ = [*result.risk.items(), (None, None)]
     return _print(
@@ -136,7 +155,8 @@ def run_optimize(args: argparse.Namespace) -> int:
 def run_frontier(args: argparse.Namespace) -> int:
     prices, _, load_s = _load(args)
     started = time.perf_counter()
-    points, est = frontier_points(prices, _spec(args), args.points)
+    with _solver_output_silenced():
+        points, est = frontier_points(prices, _spec(args), args.points)
     compute_s = time.perf_counter() - started
     return _print(
         {
@@ -164,7 +184,8 @@ def run_allocate(args: argparse.Namespace) -> int:
     weights = pd.Series(_weights(args.weights), dtype=float)
     prices = latest_prices(read_table(args.prices, "prices"))
     method = "fractional" if args.fractional else args.method
-    result = allocate(weights, prices, args.cash, method)
+    with _solver_output_silenced():
+        result = allocate(weights, prices, args.cash, method)
     return _print(
         {
             "shares": {s: float(n) for s, n in result.shares.items()},
