@@ -145,7 +145,8 @@ def exact_frontier(mu: pd.Series, cov: pd.DataFrame, spec: Spec) -> Frontier:
     return Frontier(mu, cov, _upper(spec, mu.index))
 
 
-def _mean_variance(est: Estimates, spec: Spec, objective: str) -> OptimalPortfolio | EfficientPortfolio:
+def mean_variance(est: Estimates, spec: Spec, objective: str) -> OptimalPortfolio | EfficientPortfolio:
+    """A mean-variance objective on given estimates: the exact frontier under bounds, else the convex optimiser."""
     rf = spec.risk_free_rate
     if spec.bounds_only:
         f = exact_frontier(est.mu, est.cov, spec)
@@ -218,7 +219,7 @@ def optimize(prices: pd.DataFrame, spec: Spec, market_prices: pd.Series | None =
         est, notes = _black_litterman(est, spec, market_prices)
         objective = "max_sharpe"
     if objective in MEAN_VARIANCE:
-        p = _mean_variance(est, spec, objective)
+        p = mean_variance(est, spec, objective)
         cash = getattr(p, "cash", 0.0)
         weights = p.weights if isinstance(p.weights, pd.Series) else pd.Series(p.weights, index=est.mu.index)
         return _result(est, spec, weights, cash, {}, [*notes, *getattr(p, "notes", ())])
@@ -233,21 +234,25 @@ def optimize(prices: pd.DataFrame, spec: Spec, market_prices: pd.Series | None =
     return _result(est, spec, rp.weights, 0.0, {}, ["equal risk contributions (Spinu's convex formulation)"])
 
 
-def frontier_points(prices: pd.DataFrame, spec: Spec, points: int = 50) -> tuple[list[dict], Estimates]:
-    """``points`` efficient portfolios from the min-volatility to the max-return one, with their weights."""
+def efficient_frontier(est: Estimates, spec: Spec, points: int = 50) -> list[tuple[float, float, float, np.ndarray]]:
+    """(expected return, volatility, Sharpe, weights in μ's order) of ``points`` efficient portfolios from the
+    min-volatility to the max-return one, on given estimates."""
     if points < 2:
         raise AnalyticsError(f"a frontier needs at least 2 points (got {points})")
-    est = estimate(prices, spec)
-    symbols = list(est.mu.index)
     if spec.bounds_only:
         rows = exact_frontier(est.mu, est.cov, spec).points(points, spec.risk_free_rate)
-        table = [(p.expected_return, p.volatility, p.sharpe, p.weights) for p in rows]
-    else:
-        f = ConstrainedOptimizer.mean_variance(est.mu, est.cov, spec.constraints, spec.risk_free_rate).frontier(points)
-        table = [
-            (row.expected_return, row.volatility, row.sharpe, f.weights.iloc[i].to_numpy())
-            for i, row in enumerate(f.points.itertuples())
-        ]
+        return [(p.expected_return, p.volatility, p.sharpe, p.weights) for p in rows]
+    f = ConstrainedOptimizer.mean_variance(est.mu, est.cov, spec.constraints, spec.risk_free_rate).frontier(points)
+    return [
+        (row.expected_return, row.volatility, row.sharpe, f.weights.iloc[i].to_numpy())
+        for i, row in enumerate(f.points.itertuples())
+    ]
+
+
+def frontier_points(prices: pd.DataFrame, spec: Spec, points: int = 50) -> tuple[list[dict], Estimates]:
+    """The efficient frontier of ``prices`` as plain dicts (weights by symbol, zeros left out), and the estimates."""
+    est = estimate(prices, spec)
+    symbols = list(est.mu.index)
     return [
         {
             "expected_return": float(r),
@@ -255,5 +260,5 @@ def frontier_points(prices: pd.DataFrame, spec: Spec, points: int = 50) -> tuple
             "sharpe": float(s),
             "weights": {sym: float(x) for sym, x in zip(symbols, w, strict=True) if abs(x) > 1e-10},
         }
-        for r, v, s, w in table
+        for r, v, s, w in efficient_frontier(est, spec, points)
     ], est

@@ -9,11 +9,17 @@ import reflex as rx
 from investment_app.components.portfolio_picker import empty_state, portfolio_picker
 from investment_app.state import AnalysisState
 
-PAGES = (("Performance", "/performance"), ("Risk", "/risk"), ("Stress", "/stress"), ("Projection", "/projection"))
+PAGES = (
+    ("Performance", "/performance"),
+    ("Risk", "/risk"),
+    ("Stress", "/stress"),
+    ("Projection", "/projection"),
+    ("Optimize", "/optimize"),
+)
 
 
 def sub_nav(active: str) -> rx.Component:
-    """Links between the four analysis pages, the current one marked."""
+    """Links between the analysis pages, the current one marked."""
     return rx.hstack(
         *[
             rx.link(

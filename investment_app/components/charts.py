@@ -206,3 +206,84 @@ def bars_chart(labels: list[str], values: list[float], x_title: str, x_format: s
         yaxis=dict(autorange="reversed"),
     )
     return fig
+
+
+FRONTIER_MARKS = {  # name → (marker, colour, size); drawn in this order, so the optimised portfolio sits on top
+    "Current": ("diamond", PALETTE[2], 13),
+    "Min volatility": ("square", PALETTE[4], 12),
+    "Max Sharpe": ("circle", PALETTE[3], 12),
+    "Optimised": ("star", PALETTE[6], 18),
+}
+
+
+def frontier_chart(
+    curve: list[tuple[float, float, str]],
+    assets: list[tuple[str, float, float]],
+    portfolios: dict[str, tuple[float, float, str]],
+    cml: list[tuple[float, float]] | None = None,
+) -> go.Figure:
+    """Return against volatility: the efficient frontier (``curve``: volatility, return, hover text), each asset
+    labelled (symbol, volatility, return), the portfolios named in ``FRONTIER_MARKS`` as markers (name → volatility,
+    return, hover text) and the capital market line through ``cml``'s points."""
+    traces = [
+        go.Scatter(
+            x=[v for v, _, _ in curve],
+            y=[r for _, r, _ in curve],
+            name="Efficient frontier",
+            mode="lines",
+            line=dict(color=PALETTE[0], width=2.5),
+            text=[h for _, _, h in curve],
+            hovertemplate="%{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=[v for _, v, _ in assets],
+            y=[r for _, _, r in assets],
+            name="Assets",
+            mode="markers+text",
+            text=[s for s, _, _ in assets],
+            textposition="top center",
+            textfont=dict(size=10),
+            marker=dict(color=PALETTE[7], size=7, opacity=0.7),
+            hovertemplate="%{text}: return %{y:.1%}, volatility %{x:.1%}<extra></extra>",
+        ),
+    ]
+    if cml:
+        traces.append(
+            go.Scatter(
+                x=[v for v, _ in cml],
+                y=[r for _, r in cml],
+                name="Capital market line",
+                mode="lines",
+                line=dict(color=PALETTE[7], width=1.2, dash="dash"),
+                hoverinfo="skip",
+            )
+        )
+    for name, (symbol, colour, size) in FRONTIER_MARKS.items():
+        if name in portfolios:
+            volatility, expected, hover = portfolios[name]
+            traces.append(
+                go.Scatter(
+                    x=[volatility],
+                    y=[expected],
+                    name=name,
+                    mode="markers",
+                    marker=dict(color=colour, size=size, symbol=symbol, line=dict(color="white", width=1)),
+                    text=[hover],
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
+    fig = go.Figure(traces)
+    fig.update_layout(
+        margin=dict(l=10, r=10, t=10, b=10),
+        height=440,
+        hovermode="closest",
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font=dict(size=12),
+        xaxis=dict(
+            title="Volatility (annual)", tickformat=".0%", gridcolor="rgba(128,128,128,0.15)", rangemode="tozero"
+        ),
+        yaxis=dict(title="Expected return (annual)", tickformat=".0%", gridcolor="rgba(128,128,128,0.15)"),
+    )
+    return fig

@@ -38,7 +38,7 @@ NAV = (
     NavItem("Dashboard", "/", "layout-dashboard"),
     NavItem("Holdings", "/holdings", "layers"),
     NavItem("Transactions", "/transactions", "list"),
-    NavItem("Analysis", "/performance", "chart-line", section=("/risk", "/stress", "/projection")),
+    NavItem("Analysis", "/performance", "chart-line", section=("/risk", "/stress", "/projection", "/optimize")),
     NavItem("Portfolios", "/portfolios", "briefcase"),
     NavItem("Settings", "/settings", "settings"),
     NavItem("Admin", "/admin", "shield-check", admin_only=True),
