@@ -240,3 +240,30 @@ def _posterior(
     returns = prior + tau_sigma_pt @ np.linalg.solve(a, q - p @ prior)
     cov = sigma + tau * sigma - tau_sigma_pt @ np.linalg.solve(a, tau_sigma_pt.T)
     return returns, cov
+
+
+_CAP = re.compile(
+    r"^\s*(?P<symbol>[A-Za-z0-9.\-^]+)\s*[=:]\s*(?P<value>\d+(?:\.\d*)?(?:e\d+)?)\s*(?P<unit>[TtBbMm]?)\s*$"
+)
+_UNITS = {"": 1.0, "t": 1e12, "b": 1e9, "m": 1e6}
+
+
+def market_caps_from_text(text: str, symbols: Collection[str]) -> dict[str, float] | None:
+    """Market capitalisations typed as 'AAPL=2.9T, MA=410B, XOM 1e11' (T, B, M suffixes); None when empty.
+
+    Every symbol of the universe needs one (the prior weighs them all); errors name the entry."""
+    entries = [e for e in re.split(r"[,;\n]", text) if e.strip()]
+    if not entries:
+        return None
+    caps: dict[str, float] = {}
+    for entry in entries:
+        match = _CAP.match(entry.replace(" ", "=", 1) if "=" not in entry and ":" not in entry else entry)
+        if match is None:
+            raise AnalyticsError(f"market cap {entry.strip()!r}: write it as SYMBOL=2.9T (T, B or M), e.g. AAPL=2.9T")
+        caps[match["symbol"].upper()] = float(match["value"]) * _UNITS[match["unit"].lower()]
+    missing = sorted(set(symbols) - set(caps))
+    if missing:
+        raise AnalyticsError(f"market caps are missing for {', '.join(missing)} (give all, or none for equal weights)")
+    if any(v <= 0 for v in caps.values()):
+        raise AnalyticsError("market caps must be positive")
+    return {s: caps[s] for s in symbols}

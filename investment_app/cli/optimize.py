@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from investment_app.analytics.allocation import allocate, latest_prices
-from investment_app.analytics.black_litterman import views_from_text
+from investment_app.analytics.black_litterman import market_caps_from_text, views_from_text
 from investment_app.analytics.constraints import Constraints
 from investment_app.analytics.errors import AnalyticsError
 from investment_app.analytics.estimators import RETURN_ESTIMATORS, RISK_ESTIMATORS
 from investment_app.analytics.hrp import LINKAGE_METHODS
 from investment_app.analytics.lab import OBJECTIVES, Spec, frontier_points, optimize
-from investment_app.analytics.series_csv import read_series, read_table
+from investment_app.analytics.series_csv import read_table
 
 
 def _bounds(text: str) -> tuple[float, float]:
@@ -56,6 +56,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     opt.add_argument("--linkage", choices=LINKAGE_METHODS, default="single", help="HRP's linkage (default single)")
     opt.add_argument("--cvar-beta", type=float, default=0.95, help="confidence of min_cvar and min_cdar")
     opt.add_argument("--views", default="", help="Black-Litterman views, ';'-separated: 'AAPL 10%% @ 60%%'")
+    opt.add_argument("--market-caps", default="", help="Black-Litterman prior: 'AAPL=2.9T,MA=410B' (default equal)")
     opt.set_defaults(handler=run_optimize)
 
     front = commands.add_parser("frontier", help="points of the efficient frontier, as JSON")
@@ -93,7 +94,7 @@ def _spec(args: argparse.Namespace, **extra: object) -> Spec:
 def _load(args: argparse.Namespace):
     started = time.perf_counter()
     prices = read_table(args.prices, "prices")
-    market = read_series(args.market_prices, "values") if args.market_prices else None
+    market = read_table(args.market_prices, "prices").iloc[:, 0].dropna() if args.market_prices else None
     return prices, market, time.perf_counter() - started
 
 
@@ -129,6 +130,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         linkage=args.linkage,
         cvar_beta=args.cvar_beta,
         views=tuple(views_from_text(args.views.replace(";", "\n"), prices.columns)) if args.views else (),
+        market_caps=market_caps_from_text(args.market_caps, list(prices.columns)),
     )
     with _solver_output_silenced():
         result = optimize(prices, spec, market)

@@ -90,6 +90,7 @@ def _request(form: dict, include_holdings: bool) -> service.Request:
         cost_bps=_parsed(form, "cost_bps", "Transaction cost", default=0.0),
         l2_gamma=_parsed(form, "l2_gamma", "L2 gamma", default=0.0),
         views=str(form.get("views", "")),
+        market_caps=str(form.get("market_caps", "")),
     )
 
 
@@ -552,8 +553,17 @@ def objective_fields() -> rx.Component:
             _labelled(
                 "Views (one per line)",
                 rx.text_area(name="views", placeholder="AAPL 10% @ 60%", width="100%", aria_label="views"),
-                f"Absolute or relative, with a confidence (Idzorek): {EXAMPLES}. The prior is market-implied from "
-                "equal weights; the benchmark sets the risk aversion.",
+                f"Absolute or relative, with a confidence (Idzorek): {EXAMPLES}. The benchmark sets the risk aversion.",
+            ),
+        ),
+        rx.cond(
+            objective == "black_litterman",
+            _labelled(
+                "Market caps (optional)",
+                rx.input(
+                    name="market_caps", placeholder="AAPL=2.9T, MA=410B, …", width="100%", aria_label="market caps"
+                ),
+                "The prior's weights: every symbol's market cap, or leave empty for equal weights.",
             ),
         ),
         width="100%",
@@ -581,10 +591,10 @@ def constraint_fields() -> rx.Component:
                 **GRID,
             ),
             _labelled(
-                "Sector floors and caps (one per line)",
+                "Sector and group floors and caps (one per line; a group of your own lists its symbols)",
                 rx.text_area(
                     name="sector_limits",
-                    placeholder="Information Technology <= 30%\nEnergy >= 5%",
+                    placeholder="Information Technology <= 30%\nEnergy >= 5%\nBig tech (AAPL, GOOG, AMZN) <= 40%",
                     width="100%",
                     aria_label="sector limits",
                 ),

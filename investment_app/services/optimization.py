@@ -35,9 +35,9 @@ from sqlmodel import Session, col, select
 
 from investment_app.analytics import lab
 from investment_app.analytics.allocation import Allocation, Trades, allocate, latest_prices, trades
-from investment_app.analytics.black_litterman import EXAMPLES, views_from_text
+from investment_app.analytics.black_litterman import EXAMPLES, market_caps_from_text, views_from_text
 from investment_app.analytics.constrained import OptimalPortfolio
-from investment_app.analytics.constraints import Constraints, check, pct, sector_groups
+from investment_app.analytics.constraints import Constraints, GroupLimit, check, pct, sector_groups
 from investment_app.analytics.errors import AnalyticsError
 from investment_app.analytics.estimators import performance as figures_of
 from investment_app.analytics.frontier import EfficientPortfolio
@@ -77,6 +77,7 @@ CVAR_CONFIDENCE = 0.95
 MAX_YEARS = 20
 RUN_NOT_FOUND = "No such optimization run, or it is not yours."
 _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-]{0,15}$")
+_USER_GROUP = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<members>[^()]+)\)$")
 _SECTOR_LIMIT = re.compile(r"^(?P<sector>.+?)\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<value>\d+(?:\.\d*)?)\s*%$")
 _cache = ResultCache(8)
 
@@ -107,6 +108,8 @@ class Request:
     cost_bps: float = 0.0
     l2_gamma: float = 0.0
     views: str = ""
+    market_caps: str = ""
+    """Black-Litterman's prior weights, e.g. 'AAPL=2.9T, MA=410B'; empty = equal weights."""
 
     def check(self) -> None:
         """Refuse what no optimisation can honour, naming the field (conflicts between fields are found later)."""
@@ -174,7 +177,8 @@ class Request:
 
 
 def sector_limits(text: str) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
-    """(floors, caps) from lines such as 'Energy >= 5%' or 'Information Technology <= 30%'; errors name the line."""
+    """(floors, caps) from lines such as 'Energy >= 5%', 'Information Technology <= 30%' or a group of one's own,
+    'Big tech (AAPL, GOOG, AMZN) <= 40%'; errors name the line."""
     floors, caps = {}, {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -310,17 +314,37 @@ def load(db: Session, viewer: Viewer, portfolio_id: int, request: Request) -> Un
     )
 
 
+def _user_group(name: str) -> tuple[str, list[str]] | None:
+    """'Big tech (AAPL, GOOG, AMZN)' → ('Big tech', members); a plain name is a GICS sector (None)."""
+    match = _USER_GROUP.match(name)
+    return (
+        (match["name"].strip(), [m.strip().upper() for m in match["members"].split(",") if m.strip()])
+        if match
+        else None
+    )
+
+
 def _groups(u: Universe) -> dict:
-    """GICS sector limits on the universe: 'max per sector' for every sector, then the named floors and caps."""
+    """Group limits on the universe: 'max per sector' for every GICS sector, the named sectors' floors and caps,
+    and user-defined groups written 'Name (SYM, SYM, …) <= 30%'."""
     r, present = u.request, {s.lower(): s for s in u.sectors.unique()}
-    named = [s for s, _ in (*r.sector_floors, *r.sector_caps)]
-    unknown = [s for s in named if s.lower() not in present]
+    limits = [(name, v, True) for name, v in r.sector_floors] + [(name, v, False) for name, v in r.sector_caps]
+    users: dict[str, GroupLimit] = {}
+    for name, value, is_floor in [x for x in limits if _user_group(x[0])]:
+        label, members = _user_group(name)
+        outside = sorted(set(members) - set(u.prices.columns))
+        if outside:
+            raise InvalidInput(f"Group {label}: {', '.join(outside)} not in the universe.")
+        old = users.get(label, GroupLimit(frozenset(members)))
+        users[label] = dataclasses.replace(old, **({"floor": value} if is_floor else {"cap": value}))
+    sectors = [(name, v, f) for name, v, f in limits if not _user_group(name)]
+    unknown = [name for name, _, _ in sectors if name.lower() not in present]
     if unknown:
         raise InvalidInput(f"No symbol of the universe is in sector(s) {', '.join(unknown)}.")
     caps = dict.fromkeys(present.values(), r.max_sector) if r.max_sector is not None else {}
-    caps.update({present[s.lower()]: v for s, v in r.sector_caps})
-    floors = {present[s.lower()]: v for s, v in r.sector_floors}
-    return sector_groups(u.sectors.to_dict(), floors, caps)
+    caps.update({present[name.lower()]: v for name, v, is_floor in sectors if not is_floor})
+    floors = {present[name.lower()]: v for name, v, is_floor in sectors if is_floor}
+    return {**sector_groups(u.sectors.to_dict(), floors, caps), **users}
 
 
 def _spec(u: Universe) -> lab.Spec:
@@ -344,7 +368,9 @@ def _spec(u: Universe) -> lab.Spec:
         cost_bps=r.cost_bps,
         l2_gamma=r.l2_gamma,
     )
-    views = tuple(views_from_text(r.views, list(u.prices.columns))) if r.objective == "black_litterman" else ()
+    bl = r.objective == "black_litterman"
+    views = tuple(views_from_text(r.views, list(u.prices.columns))) if bl else ()
+    caps = market_caps_from_text(r.market_caps, list(u.prices.columns)) if bl else None
     return lab.Spec(
         objective=r.objective,
         returns_model=r.returns_model,
@@ -356,6 +382,7 @@ def _spec(u: Universe) -> lab.Spec:
         linkage=r.linkage,
         constraints=constraints,
         views=views,
+        market_caps=caps,
     )
 
 

@@ -173,6 +173,23 @@ def test_sector_and_weight_limits_match_pypfopt_and_every_constraint_holds(setup
     assert out.figures.expected_return == pytest.approx(float(w[symbols] @ mu[symbols]) + 0.10 * 0.03, rel=1e-9)
 
 
+def test_a_group_of_ones_own_is_held_to_its_cap(setup, closes):
+    db, viewer, pid = setup
+    floors, caps = lab.sector_limits("Banks and tech (AAPL, JPM, BAC) <= 20%\nEnergy >= 10%")
+    request = lab.Request(symbols=("BAC", "T"), objective="max_sharpe", sector_floors=floors, sector_caps=caps)
+    w = lab.run(db, viewer, pid, request).result.weights
+    symbols = [*HELD, "BAC", "T"]
+    mu, cov = reference(closes, symbols)
+    ef = frontier(mu, cov)
+    ef.add_constraint(lambda x: x[[0, 1, 4]].sum() <= 0.20)  # AAPL, JPM, BAC
+    ef.add_constraint(lambda x: x[3] >= 0.10)  # XOM, the only Energy stock
+    ef.max_sharpe()
+    assert w[symbols].to_numpy() == pytest.approx(list(ef.weights), abs=1e-4)
+    assert w[["AAPL", "JPM", "BAC"]].sum() <= 0.20 + 1e-6
+    with pytest.raises(InvalidInput, match="Group Mine: MSFT not in the universe"):
+        lab.run(db, viewer, pid, lab.Request(sector_caps=(("Mine (AAPL, MSFT)", 0.3),)))
+
+
 def test_turnover_counts_the_holdings_left_out_of_the_universe(setup, closes):
     db, viewer, pid = setup
     w0, _ = current_weights(closes)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pypfopt import EfficientFrontier, HRPOpt, expected_returns, risk_models
+from pypfopt import BlackLittermanModel, EfficientFrontier, HRPOpt, black_litterman, expected_returns, risk_models
 from pypfopt.discrete_allocation import DiscreteAllocation, get_latest_prices
 
 from investment_app.cli import main
@@ -121,3 +121,33 @@ def test_a_single_asset_is_refused(capsys, prices, tmp_path):
     prices[["AAPL"]].to_csv(path)
     code, _, err = run(capsys, "optimize", "--prices", str(path))
     assert code == 2 and "two assets" in err
+
+
+def test_black_litterman_with_market_caps_matches_pypfopt(capsys, prices, tmp_path):
+    symbols = ["AAPL", "MA", "XOM", "JPM"]
+    data = prices[symbols].loc["2014":]
+    path, market = tmp_path / "p.csv", tmp_path / "m.csv"
+    data.to_csv(path)
+    spy = pd.read_csv(PRICES.parent / "pypfopt_test_spy_prices.csv", parse_dates=True, index_col="date")["SPY"]
+    spy.loc[data.index[0] : data.index[-1]].to_csv(market)
+    caps = {"AAPL": 2.9e12, "MA": 4.1e11, "XOM": 4.5e11, "JPM": 6.0e11}  # as typed below
+    _, out, _ = run(
+        capsys,
+        "optimize",
+        "--prices", str(path),
+        "--objective", "black_litterman",
+        "--views", "AAPL 10% @ 60%; MA > XOM 3% @ 50%",
+        "--market-caps", "AAPL=2.9T, MA=410B, XOM=450B, JPM=600B",
+        "--market-prices", str(market),
+    )  # fmt: skip
+    cov = risk_models.sample_cov(data)
+    delta = black_litterman.market_implied_risk_aversion(spy.loc[data.index[0] : data.index[-1]])
+    picks = np.array([[1.0, 0, 0, 0], [0, 1.0, -1.0, 0]])
+    bl = BlackLittermanModel(
+        cov, pi="market", market_caps=caps, risk_aversion=delta, P=picks, Q=np.array([0.10, 0.03]),
+        omega="idzorek", view_confidences=[0.6, 0.5],
+    )  # fmt: skip
+    ef = EfficientFrontier(bl.bl_returns(), bl.bl_cov(), solver="CLARABEL", solver_options=TIGHT)
+    theirs = ef.max_sharpe()
+    assert np.abs(weights_of(out, symbols) - np.array([theirs[s] for s in symbols])).max() < 1e-4
+    assert any("market caps" in note for note in out["notes"])

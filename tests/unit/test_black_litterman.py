@@ -150,3 +150,15 @@ def test_bad_input_is_named(cov, caps):
     falling = pd.Series(np.linspace(100.0, 50.0, 300))
     with pytest.raises(AnalyticsError, match="less than the risk-free rate"):
         market_implied_risk_aversion(falling)
+
+
+def test_market_caps_are_read_with_their_units_and_must_cover_the_universe():
+    from investment_app.analytics.black_litterman import market_caps_from_text
+
+    caps = market_caps_from_text("AAPL=2.9T, ma: 410B\nXOM 1e11", ["AAPL", "MA", "XOM"])
+    assert caps == {"AAPL": 2.9e12, "MA": 4.1e11, "XOM": 1e11}
+    assert market_caps_from_text("  ", ["AAPL"]) is None
+    with pytest.raises(AnalyticsError, match="missing for XOM"):
+        market_caps_from_text("AAPL=1T, MA=2T", ["AAPL", "MA", "XOM"])
+    with pytest.raises(AnalyticsError, match="'AAPL=lots'"):
+        market_caps_from_text("AAPL=lots", ["AAPL"])
