@@ -48,9 +48,10 @@ def hrp(returns: pd.DataFrame, linkage: str = "single") -> HRP:
 
     Correlation and covariance are pairwise over common dates, as ``HRPOpt(returns)`` computes them.
     """
-    x = _returns_matrix(returns)
-    cov, corr = _pairwise_moments(x, list(returns.columns))
-    return _allocate(cov, corr, list(returns.columns), linkage)
+    symbols = returns.columns.tolist()
+    x, complete = _returns_matrix(returns, symbols)
+    cov, corr = _complete_moments(x) if complete else _pairwise_moments(x, symbols)
+    return _allocate(cov, corr, symbols, linkage)
 
 
 def hrp_from_cov(cov: pd.DataFrame, linkage: str = "single") -> HRP:
@@ -62,9 +63,9 @@ def hrp_from_cov(cov: pd.DataFrame, linkage: str = "single") -> HRP:
     return _allocate(sigma, corr, list(cov.columns), linkage)
 
 
-def _returns_matrix(returns: pd.DataFrame) -> np.ndarray:
-    """The returns as a float array, after checking shape, labels and values (finite where present, varying)."""
-    symbols = list(returns.columns)
+def _returns_matrix(returns: pd.DataFrame, symbols: list[str]) -> tuple[np.ndarray, bool]:
+    """The returns as a float array, after checking shape, labels and values (finite where present, varying),
+    and whether every value is present."""
     if len(symbols) < 2:
         raise InsufficientData("HRP (assets)", 2, len(symbols))
     if not returns.columns.is_unique:
@@ -74,14 +75,14 @@ def _returns_matrix(returns: pd.DataFrame) -> np.ndarray:
         if len(x) < 2:
             raise InsufficientData("HRP (observations)", 2, len(x))
         _check_variances(np.ptp(x, axis=0), symbols)
-        return x
+        return x, True
     if np.isinf(x).any():
         raise AnalyticsError("returns contain infinite values (a price of zero?)")
     counts = (~np.isnan(x)).sum(axis=0)
     if counts.min() < 2:
         raise InsufficientData(f"the returns of {symbols[int(np.argmin(counts))]}", 2, int(counts.min()))
     _check_variances(np.nanmax(x, axis=0) - np.nanmin(x, axis=0), symbols)
-    return x
+    return x, False
 
 
 def checked_covariance(cov: pd.DataFrame, what: str) -> np.ndarray:
@@ -106,6 +107,15 @@ def _check_variances(spreads: np.ndarray, symbols: list[str]) -> None:
         raise AnalyticsError(f"zero variance (constant returns) for {', '.join(str(symbols[i]) for i in flat)}")
 
 
+def _complete_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance (ddof 1) and correlation of returns with no missing value."""
+    centred = x - x.mean(axis=0)
+    cov = centred.T @ centred
+    cov /= len(x) - 1
+    inv_sd = 1.0 / np.sqrt(np.diag(cov))
+    return cov, cov * inv_sd[:, None] * inv_sd[None, :]
+
+
 def _pairwise_moments(x: np.ndarray, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Covariance (ddof 1) and correlation over the rows each pair has in common, like pandas' cov()/corr().
 
@@ -115,10 +125,7 @@ def _pairwise_moments(x: np.ndarray, symbols: list[str]) -> tuple[np.ndarray, np
     """
     present = np.isfinite(x)
     if present.all():
-        centred = x - x.mean(axis=0)
-        cov = centred.T @ centred / (len(x) - 1)
-        sd = np.sqrt(np.diag(cov))
-        return cov, cov / np.outer(sd, sd)
+        return _complete_moments(x)
     m = present.astype(float)
     x0 = np.where(present, x - np.nanmean(x, axis=0), 0.0)
     n = m.T @ m
