@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +64,18 @@ class Settings:
     """HEARTBEAT_SECONDS: interval of the scheduler's heartbeat job."""
     demo_password: str
     """DEMO_PASSWORD: password of the seeded demo account demo@example.com."""
+    smtp_host: str
+    """SMTP_HOST: the mail server for reports and alerts; empty = e-mail is off."""
+    smtp_port: int
+    """SMTP_PORT: its port; default 465 for tls, 587 for starttls, 25 for none."""
+    smtp_username: str
+    """SMTP_USERNAME: login at the mail server; empty = no authentication."""
+    smtp_password: str = field(repr=False)
+    """SMTP_PASSWORD: password for SMTP_USERNAME (never logged nor shown)."""
+    smtp_from: str
+    """SMTP_FROM: the From address of every e-mail the app sends."""
+    smtp_security: str
+    """SMTP_SECURITY: none (plain text), starttls (upgrade after connecting) or tls (TLS from the start)."""
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -82,12 +94,24 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+SMTP_SECURITY_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+def _smtp_security() -> str:
+    """SMTP_SECURITY, checked against the three known modes."""
+    security = _env("SMTP_SECURITY", "starttls").lower()
+    if security not in SMTP_SECURITY_PORTS:
+        raise ValueError(f"SMTP_SECURITY must be one of none, starttls, tls; got {security!r}")
+    return security
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the environment once per process."""
     data_dir = Path(_env("DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
     default_db = f"sqlite:///{data_dir / 'investment_app.db'}"
     production = _env("REFLEX_ENV_MODE", "dev") == "prod"
+    smtp_security = _smtp_security()
     return Settings(
         data_dir=data_dir,
         database_url=_env("REFLEX_DB_URL", default_db),
@@ -105,4 +129,10 @@ def get_settings() -> Settings:
         scheduler_mode=_env("SCHEDULER_MODE", "inprocess"),
         heartbeat_seconds=_env_int("HEARTBEAT_SECONDS", 60),
         demo_password=_env("DEMO_PASSWORD", "open-sesame-2024"),
+        smtp_host=_env("SMTP_HOST", ""),
+        smtp_port=_env_int("SMTP_PORT", SMTP_SECURITY_PORTS[smtp_security]),
+        smtp_username=_env("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_from=_env("SMTP_FROM", "reports@localhost"),
+        smtp_security=smtp_security,
     )
