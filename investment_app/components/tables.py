@@ -18,6 +18,9 @@ def scroll_table(headers: list[rx.Component | str], body: rx.Component, size: st
     )
 
 
+RIGHT = {"text_align": "right", "white_space": "nowrap"}
+"""Style of a cell holding a number."""
+
 WIDE_ONLY = {"display": rx.breakpoints(initial="none", sm="table-cell")}
 """Props of a cell hidden on phones."""
 

@@ -11,13 +11,12 @@ from investment_app.auth.viewer import Viewer
 from investment_app.components.layout import app_page
 from investment_app.components.numbers import money, pct, quantity, signed_money, tone
 from investment_app.components.portfolio_picker import empty_state, portfolio_picker
-from investment_app.components.tables import WIDE_ONLY, header, scroll_table
+from investment_app.components.tables import RIGHT, WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import holdings as holdings_service
 from investment_app.services import transactions
 from investment_app.state import PortfolioState, authorized
 
-RIGHT = {"text_align": "right", "white_space": "nowrap"}
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")  # shown on phones only
 LOT_HEADERS = ("Opened", "Quantity", "Unit cost", "Cost", "Value", "Gain", "Term")
 WIDE_LOT_COLUMNS = ("Quantity", "Unit cost", "Cost", "Term")

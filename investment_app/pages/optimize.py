@@ -19,7 +19,7 @@ from investment_app.components import charts
 from investment_app.components.analysis import analysis_page, tile_grid
 from investment_app.components.layout import app_page, plot, section, titled_card
 from investment_app.components.numbers import money, pct, quantity, tone
-from investment_app.components.tables import WIDE_ONLY, header, scroll_table
+from investment_app.components.tables import RIGHT, WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.models.optimization import TargetAllocation
 from investment_app.models.user import Role
@@ -28,7 +28,6 @@ from investment_app.services.errors import InvalidInput
 from investment_app.state import AnalysisState, authorized
 
 ROUTE = "/optimize"
-RIGHT = {"text_align": "right", "white_space": "nowrap"}
 NOWRAP = {"white_space": "nowrap"}
 TOP_WEIGHTS = 5
 PERCENT_FIELDS = {

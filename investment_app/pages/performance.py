@@ -14,14 +14,13 @@ from investment_app.components import charts
 from investment_app.components.analysis import analysis_page
 from investment_app.components.layout import app_page, chart_card, plot, section
 from investment_app.components.numbers import pct
-from investment_app.components.tables import header, scroll_table
+from investment_app.components.tables import RIGHT, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import attribution
 from investment_app.services import metrics as service
 from investment_app.state import AnalysisState, authorized
 
 ROUTE = "/performance"
-RIGHT = {"text_align": "right", "white_space": "nowrap"}
 ROLLING = {"volatility": ("Volatility (annual)", ".0%"), "sharpe": ("Sharpe", ".2f"), "beta": ("Beta", ".2f")}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -12,13 +12,12 @@ from investment_app.components import charts
 from investment_app.components.analysis import analysis_page, tile_grid
 from investment_app.components.layout import app_page, plot, section
 from investment_app.components.numbers import money, pct
-from investment_app.components.tables import WIDE_ONLY, header, scroll_table
+from investment_app.components.tables import RIGHT, WIDE_ONLY, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import risk as service
 from investment_app.state import AnalysisState, authorized
 
 ROUTE = "/risk"
-RIGHT = {"text_align": "right", "white_space": "nowrap"}
 COLUMNS = ((0.95, 1), (0.99, 1), (0.95, 10), (0.99, 10))
 
 

@@ -9,7 +9,7 @@ from investment_app.auth.viewer import Viewer
 from investment_app.components.analysis import analysis_page
 from investment_app.components.layout import app_page, section, titled_card
 from investment_app.components.numbers import money, pct, signed_money, tone
-from investment_app.components.tables import header, scroll_table
+from investment_app.components.tables import RIGHT, header, scroll_table
 from investment_app.db import session_scope
 from investment_app.services import analysis
 from investment_app.services import stress as service
@@ -17,7 +17,6 @@ from investment_app.services.errors import InvalidInput
 from investment_app.state import AnalysisState, authorized
 
 ROUTE = "/stress"
-RIGHT = {"text_align": "right", "white_space": "nowrap"}
 
 
 def _crises(viewer: Viewer, portfolio_id: int) -> tuple[list[StressResult], list[str], list[str]]:

@@ -54,6 +54,18 @@ class Inputs:
         held = self.prices[self.values.index]
         return held.pct_change(fill_method=None).iloc[-days:]
 
+    def common_returns(self, days: int, minimum: int, purpose: str) -> pd.DataFrame:
+        """``asset_returns`` on the days every holding traded; InvalidInput naming the youngest holding when
+        fewer than ``minimum`` such days remain."""
+        frame = self.asset_returns(days).dropna()
+        if len(frame) < minimum:
+            youngest = self.prices[self.values.index].apply(lambda p: p.first_valid_index()).idxmax()
+            raise InvalidInput(
+                f"The holdings share only {len(frame)} days of prices in this lookback; {purpose} needs at least "
+                f"{minimum} ({youngest} has the shortest history)."
+            )
+        return frame
+
 
 def trading_day_returns(dates: pd.DatetimeIndex, returns: np.ndarray, trading: pd.DatetimeIndex) -> pd.Series:
     """Compound each day's return into the first trading day on or after it; days after the last are dropped."""

@@ -61,13 +61,7 @@ class Result:
 
 def history(inputs: analysis.Inputs) -> tuple[np.ndarray, np.ndarray, list[str], tuple[str, str]]:
     """Daily returns (days × holdings, plus a zero cash column) on the days every holding traded, and weights."""
-    frame = inputs.asset_returns(LOOKBACK_YEARS * 252).dropna()
-    if len(frame) < MIN_HISTORY_DAYS:
-        newest = inputs.prices[inputs.values.index].apply(lambda p: p.first_valid_index()).idxmax()
-        raise InvalidInput(
-            f"The holdings share only {len(frame)} days of price history (needs {MIN_HISTORY_DAYS}); "
-            f"{newest} has the shortest."
-        )
+    frame = inputs.common_returns(LOOKBACK_YEARS * 252, MIN_HISTORY_DAYS, "the projection")
     returns = np.column_stack([frame.to_numpy(), np.zeros(len(frame))])
     weights = np.append(inputs.values.to_numpy(), inputs.cash) / inputs.total_value
     span = (frame.index[0].date().isoformat(), frame.index[-1].date().isoformat())

@@ -59,17 +59,8 @@ class RiskReport:
     portfolio_beta: float
 
 
-def _window(inputs: analysis.Inputs, days: int) -> pd.DataFrame:
-    frame = inputs.asset_returns(days).dropna()
-    if len(frame) < MIN_DAYS:
-        raise InvalidInput(
-            f"The holdings share only {len(frame)} days of prices in this lookback; risk needs at least {MIN_DAYS}."
-        )
-    return frame
-
-
 def _build(inputs: analysis.Inputs, lookback: str) -> RiskReport:
-    frame = _window(inputs, LOOKBACKS[lookback])
+    frame = inputs.common_returns(LOOKBACKS[lookback], MIN_DAYS, "risk")
     assets = frame.to_numpy()
     weights = inputs.values.to_numpy() / inputs.total_value
     bench = inputs.prices[inputs.benchmark_symbol].pct_change(fill_method=None).reindex(frame.index)
