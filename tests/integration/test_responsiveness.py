@@ -42,6 +42,6 @@ async def test_a_large_valuation_does_not_block_other_sessions(app_db, monkeypat
     result = await asyncio.to_thread(_compute, viewer, pid)  # what the dashboard's load handler awaits
     took = time.perf_counter() - began
     ticker.cancel()
-    assert result.summary.total_value > 0 and took > 0.2  # the work was real and took a while
+    assert result.summary.total_value > 0 and took > 0.1  # the work was real and took many 5 ms ticks
     # blocked, the other session would see one gap as long as the whole computation and no ticks in between
     assert max(gaps) < took / 3 and len(gaps) > took / 0.05 and np.median(gaps) < 0.02
