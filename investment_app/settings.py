@@ -28,6 +28,14 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration (see the README's configuration table)."""
@@ -76,6 +84,22 @@ class Settings:
     """SMTP_FROM: the From address of every e-mail the app sends."""
     smtp_security: str
     """SMTP_SECURITY: none (plain text), starttls (upgrade after connecting) or tls (TLS from the start)."""
+    public_url: str
+    """PUBLIC_URL: the address users reach the app at, for links in e-mails (unsubscribe, confirm)."""
+    report_hour_utc: int
+    """REPORT_HOUR_UTC: hour of the day (UTC) from which the reports of the period just ended are sent."""
+    job_max_attempts: int
+    """JOB_MAX_ATTEMPTS: attempts of a failing job run before it is marked failed."""
+    job_retry_seconds: int
+    """JOB_RETRY_SECONDS: delay before the first retry; each further retry waits twice as long."""
+    price_jump_threshold: float
+    """PRICE_JUMP_THRESHOLD: a day-on-day close move larger than this fraction is rejected unless split-adjusted."""
+    alpaca_api_key: str = field(repr=False)
+    """ALPACA_API_KEY: with ALPACA_SECRET_KEY, prices come from Alpaca's historical bars; empty = bundled data."""
+    alpaca_secret_key: str = field(repr=False)
+    """ALPACA_SECRET_KEY: the secret of ALPACA_API_KEY (never logged nor shown)."""
+    alpaca_data_url: str
+    """ALPACA_DATA_URL: override of Alpaca's market-data base URL (tests point it at a local server)."""
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -135,4 +159,12 @@ def get_settings() -> Settings:
         smtp_password=os.environ.get("SMTP_PASSWORD", ""),
         smtp_from=_env("SMTP_FROM", "reports@localhost"),
         smtp_security=smtp_security,
+        public_url=_env("PUBLIC_URL", f"http://localhost:{_env_int('PORT', 8000)}").rstrip("/"),
+        report_hour_utc=_env_int("REPORT_HOUR_UTC", 6),
+        job_max_attempts=_env_int("JOB_MAX_ATTEMPTS", 4),
+        job_retry_seconds=_env_int("JOB_RETRY_SECONDS", 60),
+        price_jump_threshold=_env_float("PRICE_JUMP_THRESHOLD", 0.5),
+        alpaca_api_key=os.environ.get("ALPACA_API_KEY", ""),
+        alpaca_secret_key=os.environ.get("ALPACA_SECRET_KEY", ""),
+        alpaca_data_url=_env("ALPACA_DATA_URL", ""),
     )

@@ -11,7 +11,11 @@ from investment_app.models._time import timestamp
 
 
 class JobRun(SQLModel, table=True):
-    """One run of a scheduled job."""
+    """One run (one attempt) of a scheduled job.
+
+    status: running, ok, retrying (this attempt failed and another is scheduled), failed (the last attempt
+    failed). ``attempt`` counts from 1 within one scheduled run.
+    """
 
     __tablename__ = "job_run"
 
@@ -24,6 +28,25 @@ class JobRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     items: int = 0
     host: str = Field(default="", max_length=120)
+    attempt: int = 1
+
+
+class JobCommand(SQLModel, table=True):
+    """An operator's request (run now, pause, resume) that the scheduler's leader carries out.
+
+    Any web worker can write one; only the leader, wherever it runs, reads and applies them, so the job store
+    keeps a single writer. ``done_at`` and ``outcome`` record what happened.
+    """
+
+    __tablename__ = "job_command"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=120)
+    action: str = Field(max_length=16)
+    requested_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    requested_at: datetime = timestamp(default_now=True)
+    done_at: datetime | None = timestamp(nullable=True, index=True)
+    outcome: str = Field(default="", max_length=200)
 
 
 # APScheduler's SQLAlchemyJobStore table, declared here so that Alembic creates it and
