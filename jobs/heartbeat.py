@@ -14,14 +14,13 @@ from sqlmodel import col
 from investment_app.db import session_scope
 from investment_app.models._time import utcnow
 from investment_app.models.job import JobRun
-from jobs.runs import recorded
 
 HEARTBEAT_JOB_ID = "heartbeat"
 RUN_RETENTION = timedelta(days=30)
 
 
-def heartbeat(url: str | None = None) -> None:
-    """Record one beat and prune old run records; ``items`` is how many were pruned."""
-    with recorded(HEARTBEAT_JOB_ID, url) as run, session_scope(url) as db:
+def heartbeat(url: str | None = None) -> int:
+    """One beat (its run record is the beat) pruning old run records; returns how many were pruned."""
+    with session_scope(url) as db:
         pruned = db.exec(delete(JobRun).where(col(JobRun.started_at) < utcnow() - RUN_RETENTION))  # type: ignore[call-overload]
-        run.items = pruned.rowcount
+        return pruned.rowcount

@@ -1,4 +1,5 @@
-"""The leader lock: exactly one scheduler runs among all app workers and ``python -m jobs`` processes.
+"""The leader lock: exactly one scheduler runs among all app workers and ``python -m jobs`` processes;
+and the job locks: one run of a job at a time, whoever starts it.
 
 ``leader_lock()`` picks the implementation from the configuration:
 
@@ -9,6 +10,10 @@
 - SQLite: an exclusive ``flock`` on ``DATA_DIR/scheduler.lock``; the kernel releases it when the holder exits.
   SQLite is a single-machine database, so a single-machine lock is enough.
 
+``job_lock(job_id)`` uses the database's lock (the advisory lock or a flock on ``DATA_DIR/jobs/<id>.lock``) even
+when Redis is configured: a job may run for minutes, longer than a TTL we would have to keep refreshing, and
+what it guards is the database's data.
+
 All methods block briefly (network or disk I/O): call them through ``asyncio.to_thread`` from async code.
 Errors talking to Redis or the database count as "not held", never as an exception.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -37,6 +43,7 @@ REDIS_TIMEOUT_SECONDS = 15
 ADVISORY_KEY = int.from_bytes(b"invsched", "big")
 """The PostgreSQL advisory lock key (a bigint; advisory locks are scoped to one database)."""
 LOCK_FILE_NAME = "scheduler.lock"
+JOB_LOCK_DIR = "jobs"
 
 log = logging.getLogger(__name__)
 
@@ -189,3 +196,12 @@ def leader_lock(url: str | None = None) -> LeaderLock:
     if make_url(url).get_backend_name() == "postgresql":
         return PostgresLeaderLock(url)
     return FileLeaderLock(settings.data_dir / LOCK_FILE_NAME)
+
+
+def job_lock(job_id: str, url: str | None = None) -> LeaderLock:
+    """The lock one run of ``job_id`` holds: PostgreSQL advisory lock, else a flock file (see the module doc)."""
+    url = url or get_settings().database_url
+    if make_url(url).get_backend_name() == "postgresql":
+        digest = hashlib.blake2b(f"job:{job_id}".encode(), digest_size=8).digest()
+        return PostgresLeaderLock(url, key=int.from_bytes(digest, "big", signed=True))
+    return FileLeaderLock(get_settings().data_dir / JOB_LOCK_DIR / f"{job_id}.lock")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlmodel import col, select
@@ -25,20 +25,42 @@ def host_name() -> str:
 
 
 @contextmanager
-def recorded(job_id: str, url: str | None = None) -> Iterator[JobRun]:
-    """Record one run of ``job_id``: status running, then ok or failed (with the error), duration and items.
+def recorded(
+    job_id: str, url: str | None = None, attempt: int = 1, retry: Callable[[], bool] | None = None
+) -> Iterator[JobRun]:
+    """Record one attempt of ``job_id``: running, then ok or failed (with the error), duration and items.
 
-    Yields the row, detached: a job sets ``run.items`` to the number of things it processed. Any exception is
-    recorded and re-raised. Built with ``@contextmanager``, it is also a decorator: ``@recorded("job")``.
+    Yields the row, detached: a job sets ``run.items`` to the number of things it processed. On an exception,
+    ``retry()`` is called (it schedules another attempt and says whether it did): the row then says "retrying"
+    instead of "failed". The exception is re-raised. Built with ``@contextmanager``, it also decorates.
     """
-    run = _save(JobRun(job_id=job_id, host=host_name()), url)
+    run = _save(JobRun(job_id=job_id, host=host_name(), attempt=attempt), url)
     started = time.monotonic()
     try:
         yield run
     except BaseException as exc:
-        _finish(run, started, "failed", f"{type(exc).__name__}: {exc}", url)
+        retrying = isinstance(exc, Exception) and retry is not None and retry()
+        _finish(run, started, "retrying" if retrying else "failed", f"{type(exc).__name__}: {exc}", url)
         raise
     _finish(run, started, "ok", None, url)
+
+
+def record_skipped(job_id: str, reason: str, url: str | None = None, attempt: int = 1) -> None:
+    """A run that did not start because another run of the job holds its lock."""
+    now = utcnow()
+    _save(
+        JobRun(
+            job_id=job_id,
+            host=host_name(),
+            attempt=attempt,
+            status="skipped",
+            error=reason,
+            started_at=now,
+            finished_at=now,
+            duration_s=0.0,
+        ),
+        url,
+    )
 
 
 def _finish(run: JobRun, started: float, status: str, error: str | None, url: str | None) -> None:

@@ -14,21 +14,26 @@ Choices, and why:
   a leader died, a busy event loop) still runs; a run missed by more is dropped and the job waits for its next
   time. A job that must catch up however late (e.g. a daily report after an outage) sets
   ``misfire_grace_time=None`` when it is added.
+- Restarts keep each job's stored next run: a job an admin paused stays paused, and a run missed while no
+  scheduler was up is made up once by the catch-up jobs (price refresh, reports).
+- Every entry calls ``jobs.execute.run_job``, which adds the job lock, the run record and retries with backoff.
 - Timezone UTC: cron-style triggers are stated in UTC, like every timestamp in the app.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.util import undefined
 
-from investment_app.db import get_engine
+from investment_app.db import get_engine, session_scope
 from investment_app.models._time import utcnow
-from investment_app.settings import get_settings
-from jobs.heartbeat import HEARTBEAT_JOB_ID
+from jobs.catalogue import JobSpec, catalogue
+from jobs.control import stored_next_runs
+from jobs.execute import RUN_JOB
 
 MISFIRE_GRACE_SECONDS = 300
 """How late a run may start and still run (see the module docstring)."""
@@ -36,7 +41,7 @@ JOB_STORE_TABLE = "apscheduler_jobs"
 
 
 def build_scheduler(url: str | None = None, loop: asyncio.AbstractEventLoop | None = None) -> AsyncIOScheduler:
-    """A configured, not yet started scheduler with the heartbeat registered (first beat at once).
+    """A configured, not yet started scheduler with every job of the catalogue registered.
 
     ``loop`` binds the scheduler to an event loop up front, so that ``start()`` (which reads and writes the job
     store) may be called from a worker thread; without it, ``start()`` must be called on the running loop.
@@ -48,14 +53,27 @@ def build_scheduler(url: str | None = None, loop: asyncio.AbstractEventLoop | No
         timezone=UTC,
         event_loop=loop,
     )
-    scheduler.add_job(
-        "jobs.heartbeat:heartbeat",
-        "interval",
-        seconds=get_settings().heartbeat_seconds,
-        id=HEARTBEAT_JOB_ID,
-        name=HEARTBEAT_JOB_ID,
-        kwargs={"url": url},
-        replace_existing=True,
-        next_run_time=utcnow(),
-    )
+    with session_scope(url) as db:
+        stored = stored_next_runs(db)
+    for spec in catalogue().values():
+        scheduler.add_job(
+            RUN_JOB,
+            spec.trigger,
+            args=[spec.id],
+            kwargs={"url": url},
+            id=spec.id,
+            name=spec.name,
+            replace_existing=True,
+            misfire_grace_time=None if spec.catch_up else MISFIRE_GRACE_SECONDS,
+            next_run_time=_next_run(spec, stored),
+            **spec.trigger_args,
+        )
     return scheduler
+
+
+def _next_run(spec: JobSpec, stored: dict[str, datetime | None]) -> datetime | None:
+    """Keep what the store says (None = paused by an admin; a past time = a run missed while no scheduler ran,
+    which catch-up jobs then make up once); a new job starts per its trigger, or at once if ``start_at_once``."""
+    if spec.id in stored:
+        return stored[spec.id]
+    return utcnow() if spec.start_at_once else undefined

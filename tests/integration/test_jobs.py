@@ -25,7 +25,8 @@ from investment_app.db import session_scope
 from investment_app.models._time import utcnow
 from investment_app.models.job import JobRun
 from investment_app.settings import PROJECT_ROOT, get_settings
-from jobs.heartbeat import HEARTBEAT_JOB_ID, RUN_RETENTION, heartbeat
+from jobs.execute import run_job
+from jobs.heartbeat import HEARTBEAT_JOB_ID, RUN_RETENTION
 from jobs.leader import REDIS_LOCK_NAME, leader_lock
 from jobs.lifespan import scheduler_lifespan
 from jobs.runner import leadership
@@ -55,7 +56,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 
 
 def test_heartbeat_records_an_ok_run(db_url: str) -> None:
-    heartbeat(db_url)
+    run_job(HEARTBEAT_JOB_ID, url=db_url)
     run = last_run(HEARTBEAT_JOB_ID, db_url)
     assert run is not None
     assert (run.status, run.error, run.host) == ("ok", None, host_name())
@@ -67,7 +68,7 @@ def test_heartbeat_prunes_runs_older_than_the_retention(db_url: str) -> None:
     with session_scope(db_url) as session:
         session.add(JobRun(job_id="old", started_at=utcnow() - RUN_RETENTION - timedelta(minutes=1), status="ok"))
         session.add(JobRun(job_id="recent", started_at=utcnow() - RUN_RETENTION + timedelta(hours=1), status="ok"))
-    heartbeat(db_url)
+    run_job(HEARTBEAT_JOB_ID, url=db_url)
     assert last_run("old", db_url) is None and last_run("recent", db_url) is not None
     assert last_run(HEARTBEAT_JOB_ID, db_url).items == 1
 
@@ -107,7 +108,7 @@ def test_status_starting_running_and_stale(db_url: str, configure: Callable[...,
         "last_heartbeat": None,
         "leader_here": False,
     }
-    heartbeat(db_url)
+    run_job(HEARTBEAT_JOB_ID, url=db_url)
     running = scheduler_status(db_url)
     assert running["state"] == "running"
     assert running["last_heartbeat"].endswith("+00:00")
