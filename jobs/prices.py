@@ -1,0 +1,44 @@
+"""The price refresh job: new daily bars from the configured source (``services.price_refresh``).
+
+Called by ``jobs.execute.run_job``, which records the run (``items`` = the bars added), holds the job's lock and
+retries a failed run (a source that is down or refuses the keys raises, and nothing is stored). Each rejected bar
+is logged at WARNING, one line each; so is each accepted split, whose earlier stored bars are on the pre-split
+basis.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from investment_app.services.price_refresh import RefreshReport, refresh
+
+PRICE_REFRESH_JOB_ID = "price_refresh"
+log = logging.getLogger(__name__)
+
+
+def refresh_and_log(url: str | None = None) -> RefreshReport:
+    """Run the refresh on ``url`` (None = the configured database) and log what it rejected and found."""
+    report = refresh(url)
+    for bar in report.rejected:
+        log.warning("price bar rejected: %s", bar.message)
+    for split in report.splits:
+        log.warning(
+            "split stored: %s %s, %g new shares per old share; its earlier stored bars are on the pre-split basis",
+            split.symbol,
+            split.date.isoformat(),
+            split.ratio,
+        )
+    log.info(
+        "price refresh from %s: %d bars added over %d dates, %d rejected, %.2f s",
+        report.source,
+        report.total_added,
+        len(report.new_dates),
+        len(report.rejected),
+        report.seconds,
+    )
+    return report
+
+
+def refresh_prices(url: str | None = None) -> int:
+    """The job function (``jobs.catalogue`` convention): refresh, log, and return the bars added."""
+    return refresh_and_log(url).total_added
