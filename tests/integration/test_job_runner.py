@@ -4,6 +4,8 @@ applied by a real scheduler, and paused state surviving a restart."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ from investment_app.models.job import JobCommand, JobRun
 from investment_app.models.user import Role
 from investment_app.services import accounts
 from investment_app.services.errors import Forbidden, InvalidInput
-from investment_app.settings import get_settings
+from investment_app.settings import PROJECT_ROOT, get_settings
 from jobs import control, execute
 from jobs.catalogue import JobSpec, catalogue
 from jobs.scheduler import build_scheduler
@@ -210,3 +212,24 @@ async def test_pause_resume_and_run_now_through_the_leader(
     finally:
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)
+
+
+def test_the_job_lock_holds_across_processes(db_url: str) -> None:
+    """A run started here while another process runs the same job is skipped; once that process dies (the
+    database or the kernel frees its lock), the job runs here."""
+    script = (
+        "import sys, time\nfrom jobs.leader import job_lock\n"
+        f"lock = job_lock('alerts', {db_url!r})\nassert lock.acquire()\nprint('held', flush=True)\ntime.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        execute.run_job("alerts", url=db_url)
+        assert [(r.status, r.error) for r in _runs(db_url, "alerts")] == [
+            ("skipped", "another run of this job was still going")
+        ]
+    finally:
+        holder.kill()
+        holder.wait()
+    execute.run_job("alerts", url=db_url)
+    assert [r.status for r in _runs(db_url, "alerts")] == ["skipped", "ok"]

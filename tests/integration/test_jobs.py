@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from investment_app import schema
 from investment_app.db import session_scope
 from investment_app.models._time import utcnow
-from investment_app.models.job import JobRun
+from investment_app.models.job import JobCommand, JobRun
 from investment_app.settings import PROJECT_ROOT, get_settings
 from jobs.execute import run_job
 from jobs.heartbeat import HEARTBEAT_JOB_ID, RUN_RETENTION
@@ -279,3 +279,36 @@ def test_two_processes_elect_one_leader_and_fail_over(
         assert set(_beat_hosts(url)) == {leader.host, follower.host}
     finally:
         _stop_all(workers)
+
+
+def test_two_schedulers_on_postgresql_run_a_requested_job_once(postgres_url: str, tmp_path: Path) -> None:
+    """Two ``python -m jobs`` processes; an admin's "run now" is applied by the leader only: one run."""
+    schema.upgrade(postgres_url)
+    env = {
+        **os.environ,
+        "REFLEX_DB_URL": postgres_url,
+        "DATA_DIR": str(tmp_path),
+        "HEARTBEAT_SECONDS": "1",
+        "SCHEDULER_MODE": "standalone",
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
+        "REFLEX_REDIS_URL": "",
+    }
+    workers: list[Worker] = []
+    try:
+        workers = [_start_worker(env, tmp_path / f"worker{i}.log") for i in (1, 2)]
+        assert _wait_for(lambda: any(w.leads() for w in workers), 20), _logs(workers)
+        with session_scope(postgres_url) as session:
+            session.add(JobCommand(job_id="alerts", action="run"))
+        assert _wait_for(lambda: any(r.status == "ok" for r in _alert_runs(postgres_url)), 20), _logs(workers)
+        time.sleep(3)  # time for a second run, if anything were to start one
+        runs = _alert_runs(postgres_url)
+        assert [(r.status, r.attempt) for r in runs] == [("ok", 1)]
+        assert runs[0].host == next(w for w in workers if w.leads()).host
+    finally:
+        _stop_all(workers)
+
+
+def _alert_runs(url: str) -> list[JobRun]:
+    with session_scope(url) as session:
+        return list(session.exec(select(JobRun).where(JobRun.job_id == "alerts")).all())
