@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
+from investment_app import live
 from investment_app.analytics.errors import AnalyticsError
 from investment_app.auth import sessions
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
 from investment_app.models.user import Role
-from investment_app.services import accounts, portfolios
+from investment_app.services import accounts, alerts, portfolios
 from investment_app.services.errors import InvalidInput, NoTransactions, ServiceError
 from investment_app.services.portfolios import PortfolioRow
 
@@ -51,14 +52,20 @@ class AppState(rx.State):
     user_email: str = ""
     user_name: str = ""
     user_role: str = ""
+    open_alerts: int = 0
+    """The badge: the viewer's open alerts (refreshed on every guarded event, pushed when one fires)."""
     _user_id: int = 0
 
-    def _resolve_viewer(self) -> Viewer | None:
+    def _resolve(self) -> tuple[Viewer | None, int]:
+        """The viewer and their open alerts (the badge); records this tab's owner for pushed alerts."""
         token = _cookie_token(self.router.headers.raw_headers.get("cookie", ""))
         with session_scope() as db:
-            return sessions.resolve(db, token)
+            viewer = sessions.resolve(db, token)
+            badge = alerts.open_count(db, viewer.user_id) if viewer else 0
+        live.register(self.router.session.client_token, viewer.user_id if viewer else 0)
+        return viewer, badge
 
-    def _show(self, viewer: Viewer | None) -> None:
+    def _show(self, viewer: Viewer | None, badge: int = 0) -> None:
         """Mirror the viewer into the public vars; forget every loaded var when the user changes."""
         user_id = viewer.user_id if viewer else 0
         if user_id != self._user_id:
@@ -67,6 +74,7 @@ class AppState(rx.State):
         self.user_email = viewer.email if viewer else ""
         self.user_name = viewer.display_name if viewer else ""
         self.user_role = viewer.role.value if viewer else ""
+        self.open_alerts = badge
 
     def _to_sign_in(self) -> rx.event.EventSpec:
         path = self.router.url.path or "/"
@@ -99,8 +107,8 @@ def authorized(role: Role = Role.VIEWER, background: bool = False) -> Callable:
     """
 
     def decorate(handler: Callable) -> Callable:
-        def admit(self: AppState, viewer: Viewer | None):
-            self._show(viewer)
+        def admit(self: AppState, viewer: Viewer | None, badge: int):
+            self._show(viewer, badge)
             if viewer is None:
                 return self._to_sign_in()
             if not viewer.role.allows(role):
@@ -111,9 +119,9 @@ def authorized(role: Role = Role.VIEWER, background: bool = False) -> Callable:
 
             @functools.wraps(handler)
             async def wrapper(self: AppState, *args: Any, **kwargs: Any):
-                viewer = await asyncio.to_thread(self._resolve_viewer)
+                viewer, badge = await asyncio.to_thread(self._resolve)
                 async with self if background else contextlib.nullcontext():
-                    refusal = admit(self, viewer)
+                    refusal = admit(self, viewer, badge)
                 if refusal is not None:
                     return refusal
                 try:
@@ -125,8 +133,8 @@ def authorized(role: Role = Role.VIEWER, background: bool = False) -> Callable:
 
             @functools.wraps(handler)
             def wrapper(self: AppState, *args: Any, **kwargs: Any):
-                viewer = self._resolve_viewer()
-                if (refusal := admit(self, viewer)) is not None:
+                viewer, badge = self._resolve()
+                if (refusal := admit(self, viewer, badge)) is not None:
                     return refusal
                 try:
                     return handler(self, viewer, *args, **kwargs)

@@ -40,7 +40,7 @@ class RunView:
     duration: str
     status: str
     attempt: int
-    items: int
+    processed: int
     error: str
     host: str
 
@@ -73,7 +73,7 @@ def _run_view(run: JobRun) -> RunView:
         duration="" if run.duration_s is None else f"{run.duration_s:.2f} s",
         status=run.status,
         attempt=run.attempt,
-        items=run.items,
+        processed=run.items,
         error=run.error or "",
         host=run.host,
     )

@@ -1,9 +1,8 @@
-"""The price refresh job: new daily bars from the configured source (``services.price_refresh``).
+"""The price refresh: new daily bars from the configured source (``services.price_refresh``), logged.
 
-Called by ``jobs.execute.run_job``, which records the run (``items`` = the bars added), holds the job's lock and
-retries a failed run (a source that is down or refuses the keys raises, and nothing is stored). Each rejected bar
-is logged at WARNING, one line each; so is each accepted split, whose earlier stored bars are on the pre-split
-basis.
+The job itself is ``jobs.monitor.refresh_prices`` (run by ``jobs.execute.run_job``: lock, run record, retries; a
+source that is down or refuses the keys raises, and nothing is stored). Each rejected bar is logged at WARNING,
+one line each; so is each accepted split, whose earlier stored bars are on the pre-split basis.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import logging
 
 from investment_app.services.price_refresh import RefreshReport, refresh
 
-PRICE_REFRESH_JOB_ID = "price_refresh"
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +35,3 @@ def refresh_and_log(url: str | None = None) -> RefreshReport:
         report.seconds,
     )
     return report
-
-
-def refresh_prices(url: str | None = None) -> int:
-    """The job function (``jobs.catalogue`` convention): refresh, log, and return the bars added."""
-    return refresh_and_log(url).total_added

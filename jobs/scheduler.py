@@ -16,6 +16,8 @@ Choices, and why:
   ``misfire_grace_time=None`` when it is added.
 - Restarts keep each job's stored next run: a job an admin paused stays paused, and a run missed while no
   scheduler was up is made up once by the catch-up jobs (price refresh, reports).
+- Jobs run on the scheduler's own thread pool (one thread per job, plus one), never on the event loop's
+  default pool, which the web app and the leader lock's refresh need.
 - Every entry calls ``jobs.execute.run_job``, which adds the job lock, the run record and retries with backoff.
 - Timezone UTC: cron-style triggers are stated in UTC, like every timestamp in the app.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.util import undefined
@@ -49,6 +52,7 @@ def build_scheduler(url: str | None = None, loop: asyncio.AbstractEventLoop | No
     """
     scheduler = AsyncIOScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=get_engine(url), tablename=JOB_STORE_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers=len(catalogue()) + 1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         timezone=UTC,
         event_loop=loop,

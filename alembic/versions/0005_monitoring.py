@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('quiet_end', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('critical_bypasses_quiet', sa.Boolean(), nullable=False),
+    sa.Column('confirmation_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
@@ -111,12 +112,14 @@ def upgrade() -> None:
     sa.Column('email_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('email_error', sa.Text(), nullable=True),
+    sa.Column('email_attempts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['acknowledged_by'], ['app_user.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_id'], ['app_user.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['portfolio_id'], ['portfolio.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['resolved_by'], ['app_user.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['rule_id'], ['alert_rule.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('rule_id', 'as_of', name='uq_alert_rule_day')
     )
     with op.batch_alter_table('alert', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alert_email_status'), ['email_status'], unique=False)

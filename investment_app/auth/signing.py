@@ -51,7 +51,7 @@ def verify(purpose: str, token: str, secret_key: str, count: int, now: datetime 
     if len(parts) != count + 2:
         raise BadToken("malformed token")
     body, signature = ".".join(parts[:-1]), parts[-1]
-    if not hmac.compare_digest(signature, _mac(purpose, body, secret_key)):
+    if not hmac.compare_digest(signature.encode(), _mac(purpose, body, secret_key).encode()):
         raise BadToken("bad signature")
     expiry = parts[-2]
     if expiry != NEVER and (not expiry.isdigit() or (now or datetime.now(UTC)).timestamp() >= int(expiry)):

@@ -29,6 +29,8 @@ class NavItem:
     admin_only: bool = False
     section: tuple[str, ...] = ()
     """Other routes under this item (marked active there too)."""
+    in_bottom_nav: bool = True
+    """Phones show it in the bottom bar (Alerts is the bell in the top bar instead)."""
 
     def matches(self, active: str) -> bool:
         return active == self.route or active in self.section
@@ -39,9 +41,10 @@ NAV = (
     NavItem("Holdings", "/holdings", "layers"),
     NavItem("Transactions", "/transactions", "list"),
     NavItem("Analysis", "/performance", "chart-line", section=("/risk", "/stress", "/projection", "/optimize")),
+    NavItem("Alerts", "/alerts", "bell", in_bottom_nav=False),
     NavItem("Portfolios", "/portfolios", "briefcase"),
-    NavItem("Settings", "/settings", "settings"),
-    NavItem("Admin", "/admin", "shield-check", admin_only=True),
+    NavItem("Settings", "/settings", "settings", section=("/settings/notifications",)),
+    NavItem("Admin", "/admin", "shield-check", admin_only=True, section=("/admin/jobs",)),
 )
 
 
@@ -73,8 +76,23 @@ def _nav_link(item: NavItem, active: str, label: rx.Component, **style: Any) -> 
     return rx.cond(AppState.is_admin, link) if item.admin_only else link
 
 
+def alert_badge() -> rx.Component:
+    """The count of open alerts, shown while there are any (kept current by pushes from investment_app.live)."""
+    return rx.cond(
+        AppState.open_alerts > 0,
+        rx.badge(AppState.open_alerts, color_scheme="red", variant="solid", radius="full", class_name="alert-badge"),
+    )
+
+
 def _side_link(item: NavItem, active: str) -> rx.Component:
-    label = rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3")
+    label = rx.hstack(
+        rx.icon(item.icon, size=18),
+        rx.text(item.label, size="3"),
+        *([rx.spacer(), alert_badge()] if item.route == "/alerts" else []),
+        align="center",
+        spacing="3",
+        width="100%",
+    )
     return _nav_link(
         item,
         active,
@@ -142,6 +160,18 @@ def top_bar(title: str) -> rx.Component:
     return rx.hstack(
         brand(),
         rx.spacer(),
+        rx.link(
+            rx.box(
+                rx.icon("bell", size=20),
+                rx.box(alert_badge(), position="absolute", top="-8px", right="-10px"),
+                position="relative",
+                line_height="0",
+            ),
+            href="/alerts",
+            aria_label="Alerts",
+            color=rx.color("gray", 11),
+            padding="6px",
+        ),
         theme_toggle(),
         rx.menu.root(
             rx.menu.trigger(
@@ -177,7 +207,7 @@ def _bottom_link(item: NavItem, active: str) -> rx.Component:
 
 def bottom_nav(active: str) -> rx.Component:
     return rx.hstack(
-        *[_bottom_link(item, active) for item in NAV],
+        *[_bottom_link(item, active) for item in NAV if item.in_bottom_nav],
         id="bottom-nav",
         display=PHONE,
         position="fixed",
@@ -282,6 +312,11 @@ def field(label: str, name: str, kind: str = "text", **props: Any) -> rx.Compone
         spacing="1",
         width="100%",
     )
+
+
+def field_row(*fields: rx.Component) -> rx.Component:
+    """Form fields side by side, each at least 9rem wide, wrapping onto new lines on a phone."""
+    return rx.flex(*[rx.box(f, flex="1 1 9rem", min_width="9rem") for f in fields], gap="3", wrap="wrap", width="100%")
 
 
 def chart_card(title: str, tabs: list[tuple[str, rx.Var]], *extra: rx.Component) -> rx.Component:

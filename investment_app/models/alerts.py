@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from investment_app.models._time import timestamp
@@ -73,15 +73,19 @@ class AlertRule(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """One firing of a rule: what was seen, on which day, and what the owner did about it.
+    """One firing of a rule: what was seen, on which day, and what the owner did about it. A rule fires at most
+    once per price date (unique rule and date), however many checks run.
 
-    ``email_status``: none (the rule does not e-mail), pending, deferred (quiet hours, until
-    ``email_due_at``), sent, failed (with ``email_error``; retried), skipped (no confirmed address, or the
-    severity is not e-mailed).
+    ``email_status``: none (the rule does not e-mail), pending, deferred (quiet hours, until ``email_due_at``),
+    sending (claimed; ``email_due_at`` is then the end of the claim), sent, failed (with ``email_error``; tried
+    again at ``email_due_at``), undeliverable (failed ``MAX_EMAIL_ATTEMPTS`` times), skipped (with the reason).
     """
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_owner_state", "owner_id", "state"),)
+    __table_args__ = (
+        Index("ix_alert_owner_state", "owner_id", "state"),
+        UniqueConstraint("rule_id", "as_of", name="uq_alert_rule_day"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     rule_id: int | None = Field(default=None, foreign_key="alert_rule.id", index=True, ondelete="SET NULL")
@@ -105,6 +109,7 @@ class Alert(SQLModel, table=True):
     email_due_at: datetime | None = timestamp(nullable=True)
     emailed_at: datetime | None = timestamp(nullable=True)
     email_error: str | None = Field(default=None, sa_column=Column(Text))
+    email_attempts: int = 0
 
 
 class NotificationSettings(SQLModel, table=True):
@@ -126,4 +131,5 @@ class NotificationSettings(SQLModel, table=True):
     quiet_end: str | None = Field(default=None, max_length=5)
     timezone: str = Field(default="UTC", max_length=64)
     critical_bypasses_quiet: bool = True
+    confirmation_sent_at: datetime | None = timestamp(nullable=True)
     updated_at: datetime = timestamp(default_now=True)

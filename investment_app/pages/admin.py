@@ -133,7 +133,15 @@ def audit_table() -> rx.Component:
 @app_page("/admin", "Admin", on_load=AdminState.load)
 def admin_page() -> rx.Component:
     return rx.tabs.root(
-        rx.tabs.list(rx.tabs.trigger("Users", value="users"), rx.tabs.trigger("Audit log", value="audit")),
+        rx.hstack(
+            rx.tabs.list(rx.tabs.trigger("Users", value="users"), rx.tabs.trigger("Audit log", value="audit")),
+            rx.spacer(),
+            rx.link(
+                rx.hstack(rx.icon("clock", size=16), "Scheduled jobs", align="center", spacing="1"), href="/admin/jobs"
+            ),
+            align="center",
+            width="100%",
+        ),
         rx.tabs.content(users_table(), value="users", padding_top="1rem"),
         rx.tabs.content(audit_table(), value="audit", padding_top="1rem"),
         default_value="users",

@@ -136,6 +136,10 @@ def session_row(s: SessionRow) -> rx.Component:
 @app_page("/settings", "Settings", on_load=SettingsState.load)
 def settings() -> rx.Component:
     return rx.vstack(
+        rx.link(
+            rx.hstack(rx.icon("bell", size=16), "Notifications: alert e-mails, quiet hours, reports", align="center"),
+            href="/settings/notifications",
+        ),
         titled_card("Profile", "How you appear in the app.", profile_form()),
         titled_card("Password", "Changing it signs out your other sessions.", password_form()),
         titled_card(

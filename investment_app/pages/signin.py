@@ -36,8 +36,8 @@ class SignInState(AppState):
         params = self.router.url.query_parameters
         self.error = NOTICES.get(params.get("error", ""), "")
         self.notice = "You are signed out." if params.get("signed_out") else ""
-        viewer = self._resolve_viewer()
-        self._show(viewer)
+        viewer, badge = self._resolve()
+        self._show(viewer, badge)
         if viewer is not None:
             return rx.redirect("/", replace=True)
         return None

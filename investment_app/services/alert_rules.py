@@ -157,7 +157,7 @@ def create(
         severity=severity,
         cooldown_minutes=cooldown_minutes,
         email=email,
-        name=name.strip()[:120],
+        name=" ".join(name.split())[:120],  # one line: it becomes an e-mail subject
     )
     db.add(rule)
     db.flush()

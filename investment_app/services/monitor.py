@@ -5,10 +5,9 @@ window of adjusted closes the rules need (``analytics.alert_rules.required_days`
 portfolio's book from its ledger valuation (flow-adjusted wealth for the drawdown, today's P&L and return
 excluding flows, weights, target allocation), evaluates everything at once and stores one Alert per firing.
 A rule fires at most once per price date (a re-run on the same data adds nothing), and not again before its
-cooldown has passed. A portfolio rule whose owner can no longer read the portfolio is skipped.
-
-``send_alert_emails`` sends the e-mails that are due: each alert is claimed by one conditional UPDATE, so two
-senders never send it twice; a refused message is marked failed with the server's answer and retried later.
+cooldown has passed; the unique (rule, date) index makes a concurrent check that would record a firing twice
+fail as a whole (its job is retried and then finds the firing recorded). A portfolio rule whose owner can no
+longer read the portfolio is skipped. The e-mails are sent by ``services.alert_mail``.
 """
 
 from __future__ import annotations
@@ -18,11 +17,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from investment_app.analytics.alert_rules import (
@@ -39,17 +37,15 @@ from investment_app.analytics.alert_rules import (
 from investment_app.analytics.returns import daily_returns
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
-from investment_app.mail.smtp import DeliveryFailed, SmtpConfig, send_message
 from investment_app.marketdata.series import wide_frame
 from investment_app.models._time import as_utc, utcnow
 from investment_app.models.alerts import Alert, AlertRule
 from investment_app.models.optimization import TargetAllocation
 from investment_app.models.portfolio import Portfolio
 from investment_app.models.user import User
-from investment_app.services import notifications, performance
+from investment_app.services import notifications, performance, portfolios
 from investment_app.services.alert_rules import describe
 from investment_app.services.errors import ServiceError
-from investment_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +111,15 @@ def _book(
     """The positions of the portfolios the rules watch and their owners may read; others go to ``skipped``."""
     positions: dict[int, _Position] = {}
     for rule in rules:
-        if rule.kind not in PORTFOLIO_KINDS or rule.portfolio_id in positions:
+        if rule.kind not in PORTFOLIO_KINDS:
             continue
-        portfolio = db.get(Portfolio, rule.portfolio_id)
         viewer = _owner_viewer(db, rule.owner_id)
         try:
-            if portfolio is None or viewer is None:
-                raise ServiceError("the portfolio or its owner is gone")
-            positions[portfolio.id or 0] = _position(db, portfolio, viewer, as_of)
+            if viewer is None:
+                raise ServiceError("the rule's owner is no longer active")
+            portfolio = portfolios.readable(db, viewer, rule.portfolio_id or 0)  # each rule's owner, every time
+            if portfolio.id not in positions:
+                positions[portfolio.id or 0] = _position(db, portfolio, viewer, as_of)
         except ServiceError as exc:
             skipped[rule.id or 0] = str(exc)
     return list(positions), positions
@@ -188,22 +185,24 @@ def _market(db: Session, symbols: list[str], compiled: CompiledRules, as_of: dt.
     return MarketWindow.from_frame(frame)
 
 
-def _format(kind: str, value: float) -> str:
-    if kind == "price_cross":
+def _format(rule: AlertRule, value: float) -> str:
+    """The observed value as the rule's kind reads: a price, an RSI, percentage points, money or a percentage."""
+    if rule.kind == "price_cross":
         return f"{value:,.2f}"
-    if kind == "rsi":
+    if rule.kind == "rsi":
         return f"{value:.1f}"
-    if kind == "drift":
+    if rule.kind == "drift":
         return f"{value:.1f} pp"
-    if kind == "daily_loss" and abs(value) >= 1:
-        return f"{value:,.2f}"
-    return f"{value * 100:.2f}%"
+    if rule.kind == "daily_loss" and rule.params.get("amount") is not None:
+        return f"{value:+,.2f}"
+    return f"{value * 100:+.2f}%" if rule.kind in ("move", "daily_loss") else f"{value * 100:.2f}%"
 
 
 def _alert(rule: AlertRule, result: Evaluation, k: int, target: str, as_of: dt.date, market: MarketWindow) -> Alert:
     value = float(result.value[k])
     condition = describe(rule.kind, rule.params, target)
     where = f" ({market.symbols[result.position[k]]})" if result.position[k] >= 0 else ""
+    seen = f"{_format(rule, value)}{where}"
     return Alert(
         rule_id=rule.id,
         owner_id=rule.owner_id,
@@ -211,8 +210,8 @@ def _alert(rule: AlertRule, result: Evaluation, k: int, target: str, as_of: dt.d
         symbol=rule.symbol,
         kind=rule.kind,
         severity=rule.severity,
-        title=f"{rule.name or condition}: {_format(rule.kind, value)}{where}",
-        message=f"{condition}. On {as_of:%d %b %Y} the value was {_format(rule.kind, value)}{where}.",
+        title=f"{rule.name or condition}: {seen}",
+        message=f"{condition}: {seen} on {as_of:%d %b %Y}.",
         value=value,
         threshold=float(result.threshold[k]),
         as_of=as_of,
@@ -233,87 +232,59 @@ def check(url: str | None = None, as_of: dt.date | None = None, now: datetime | 
         as_of = as_of or _last_price_date(db)
         report = CheckReport(as_of)
         rules = list(db.exec(select(AlertRule).where(col(AlertRule.enabled))).all())
-        if as_of is None or not rules:
-            return report
-        report.rules = len(rules)
-        ids, positions = _book(db, rules, as_of, report.skipped)
-        specs = [s for s in _specs(db, rules, as_of) if s.id not in report.skipped]
-        held = {s for p in positions.values() for s in p.weights}
-        symbols = sorted({s.symbol for s in specs if s.symbol} | held)
-        compiled = compile_rules(specs, symbols, ids)
-        report.skipped |= compiled.unknown
-        market = _market(db, symbols, compiled, as_of) if symbols else None
-        if market is None:
-            report.skipped |= {s.id: f"no prices on {as_of}" for s in specs if s.id not in compiled.unknown}
-            return report
-        targets = {
-            t.portfolio_id: t
-            for t in db.exec(select(TargetAllocation).where(col(TargetAllocation.portfolio_id).in_(ids)))
-        }
-        book = _portfolio_book(ids, positions, market, targets) if ids else None
-        result = evaluate(compiled, market, book, now.timestamp())
-        by_id = {rule.id: rule for rule in rules}
-        names = dict(db.exec(select(Portfolio.id, Portfolio.name).where(col(Portfolio.id).in_(ids))).all())
-        for k in np.flatnonzero(result.fires):
-            rule = by_id[int(result.rule_id[k])]
-            alert = _alert(rule, result, int(k), rule.symbol or names.get(rule.portfolio_id, ""), as_of, market)
-            _email_status(db, alert, rule, now)
-            rule.last_fired_at = now
-            db.add_all([alert, rule])
-            db.flush()
-            report.fired.append(alert.id or 0)
-        report.skipped |= {
-            int(r): str(why)
-            for r, why in zip(result.rule_id[result.not_evaluable], result.reason[result.not_evaluable], strict=True)
-        }
+        if as_of is not None and rules:
+            report.rules = len(rules)
+            judged = _judge(db, rules, as_of, now, report.skipped)
+            if judged is not None:
+                report.fired = _record(db, rules, *judged, as_of, now)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _alert_message(alert: Alert, to: str) -> EmailMessage:
-    settings = get_settings()
-    message = EmailMessage()
-    message["Subject"] = f"[{alert.severity.upper()}] {alert.title}"
-    message["From"] = settings.smtp_from
-    message["To"] = to
-    domain = settings.smtp_from.rpartition("@")[2] or "localhost"
-    message["Message-ID"] = f"<alert.{alert.id}.{int(as_utc(alert.fired_at).timestamp())}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        f"{alert.message}\n\nSeverity: {alert.severity}\nAlert centre: {settings.public_url}/alerts\n\n"
-        f"Change which alerts are e-mailed, or quiet hours: {settings.public_url}/settings/notifications\n"
-    )
-    return message
+def _judge(
+    db: Session, rules: list[AlertRule], as_of: dt.date, now: datetime, skipped: dict[int, str]
+) -> tuple[Evaluation, MarketWindow, dict[int, str]] | None:
+    """Evaluate the rules on ``as_of``; the verdicts, the market window and the portfolios' names, or None
+    without prices that day. Rules that cannot be judged go to ``skipped`` with the reason."""
+    ids, positions = _book(db, rules, as_of, skipped)
+    specs = [s for s in _specs(db, rules, as_of) if s.id not in skipped]
+    held = {s for p in positions.values() for s in p.weights}
+    symbols = sorted({s.symbol for s in specs if s.symbol} | held)
+    compiled = compile_rules(specs, symbols, ids)
+    skipped |= compiled.unknown
+    market = _market(db, symbols, compiled, as_of) if symbols else None
+    if market is None:
+        skipped |= {s.id: f"no prices on {as_of}" for s in specs if s.id not in compiled.unknown}
+        return None
+    targets = {
+        t.portfolio_id: t for t in db.exec(select(TargetAllocation).where(col(TargetAllocation.portfolio_id).in_(ids)))
+    }
+    book = _portfolio_book(ids, positions, market, targets) if ids else None
+    result = evaluate(compiled, market, book, now.timestamp())
+    blocked = result.not_evaluable
+    skipped |= {int(r): str(why) for r, why in zip(result.rule_id[blocked], result.reason[blocked], strict=True)}
+    names = dict(db.exec(select(Portfolio.id, Portfolio.name).where(col(Portfolio.id).in_(ids))).all())
+    return result, market, names  # type: ignore[return-value]
 
 
-def send_alert_emails(url: str | None = None, now: datetime | None = None, smtp: SmtpConfig | None = None) -> int:
-    """Send every alert e-mail that is due (pending, failed, or deferred past its time); how many were sent.
-
-    With no SMTP_HOST (e-mail off) nothing is sent and the e-mails stay due.
-    """
-    if smtp is None and not get_settings().smtp_host:
-        return 0
-    now = now or utcnow()
-    due = or_(
-        col(Alert.email_status).in_(["pending", "failed"]),
-        (col(Alert.email_status) == "deferred") & (col(Alert.email_due_at) <= now),
-    )
-    with session_scope(url) as db:
-        waiting = list(db.exec(select(Alert).where(due).order_by(col(Alert.id))).all())
-    sent = 0
-    for alert in waiting:
-        with session_scope(url) as db:
-            claim = update(Alert).where(col(Alert.id) == alert.id, col(Alert.email_status) == alert.email_status)
-            if db.exec(claim.values(email_status="sending")).rowcount != 1:  # type: ignore[call-overload]
-                continue
-            to = notifications.settings_row(db, alert.owner_id).email
-        status, error = "sent", None
-        try:
-            send_message(_alert_message(alert, to), smtp or SmtpConfig.from_settings(get_settings()))
-            sent += 1
-        except DeliveryFailed as exc:
-            status, error = "failed", str(exc)
-        with session_scope(url) as db:
-            values = {"email_status": status, "email_error": error, "emailed_at": now if status == "sent" else None}
-            db.exec(update(Alert).where(col(Alert.id) == alert.id).values(**values))  # type: ignore[call-overload]
-    return sent
+def _record(
+    db: Session,
+    rules: list[AlertRule],
+    result: Evaluation,
+    market: MarketWindow,
+    names: dict[int, str],
+    as_of: dt.date,
+    now: datetime,
+) -> list[int]:
+    """Store an Alert per firing (with its e-mail decision) and the rules' last firing; the new alerts' ids."""
+    by_id = {rule.id: rule for rule in rules}
+    fired = []
+    for k in np.flatnonzero(result.fires):
+        rule = by_id[int(result.rule_id[k])]
+        alert = _alert(rule, result, int(k), rule.symbol or names.get(rule.portfolio_id or 0, ""), as_of, market)
+        _email_status(db, alert, rule, now)
+        rule.last_fired_at = now
+        db.add_all([alert, rule])
+        db.flush()
+        fired.append(alert.id or 0)
+    return fired

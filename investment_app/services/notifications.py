@@ -14,7 +14,7 @@ from sqlmodel import Session
 from investment_app.auth import signing
 from investment_app.auth.viewer import Viewer
 from investment_app.mail.smtp import SmtpConfig, send_message
-from investment_app.models._time import utcnow
+from investment_app.models._time import as_utc, utcnow
 from investment_app.models.alerts import NotificationSettings, Severity
 from investment_app.models.user import User
 from investment_app.services import audit
@@ -24,6 +24,8 @@ from investment_app.settings import get_settings
 
 CONFIRM_PURPOSE = "confirm-email.v1"
 CONFIRM_HOURS = 48
+CONFIRM_EVERY = timedelta(minutes=5)
+"""At most one confirmation e-mail per user this often (the address is whatever the user typed)."""
 SEVERITIES = tuple(s.value for s in Severity)
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
@@ -124,8 +126,11 @@ def confirmation_token(user_id: int, email: str, now: datetime | None = None) ->
 
 
 def send_confirmation(db: Session, viewer: Viewer, smtp: SmtpConfig | None = None) -> str:
-    """E-mail the confirmation link to the viewer's alert address; returns the address."""
+    """E-mail the confirmation link to the viewer's alert address (at most once per CONFIRM_EVERY); the address."""
     row = settings_row(db, viewer.user_id)
+    now = utcnow()
+    if row.confirmation_sent_at is not None and now - as_utc(row.confirmation_sent_at) < CONFIRM_EVERY:
+        raise InvalidInput("A confirmation link was sent a moment ago; wait a few minutes before asking again.")
     settings = get_settings()
     link = f"{settings.public_url}/api/v1/notifications/confirm?token={confirmation_token(viewer.user_id, row.email)}"
     message = EmailMessage()
@@ -138,6 +143,8 @@ def send_confirmation(db: Session, viewer: Viewer, smtp: SmtpConfig | None = Non
         "If you did not ask for this, ignore this message: nothing will be sent to this address."
     )
     send_message(message, smtp or SmtpConfig.from_settings(settings))
+    row.confirmation_sent_at = now
+    db.add(row)
     return row.email
 
 

@@ -8,11 +8,13 @@ the portfolio's value is cash + Σ quantity × close and its drawdown can be wor
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from investment_app.db import get_engine
@@ -156,15 +158,41 @@ def test_acknowledge_resolve_with_who_and_when_owner_only(setup, db_url) -> None
 
 
 def test_a_rule_on_a_portfolio_no_longer_readable_is_skipped(setup, db_url) -> None:
+    """Even when the owner watches the same portfolio (its data is loaded anyway), the reader's rule is judged
+    only while the portfolio is shared with them."""
     db, viewer, pid = setup
     other = accounts.acting_as(db, "other@example.com")
+    mine = alert_rules.create(db, viewer, kind="concentration", portfolio_id=pid, params={"pct": 0.1})
     portfolios.share(db, viewer, pid, other.email)
-    rule = alert_rules.create(db, other, kind="concentration", portfolio_id=pid, params={"pct": 0.1})
+    theirs = alert_rules.create(db, other, kind="concentration", portfolio_id=pid, params={"pct": 0.1})
     db.commit()
     portfolios.unshare(db, viewer, pid, other.user_id)
     db.commit()
     report = monitor.check(db_url, as_of=dt.date(2024, 11, 29))
-    assert report.fired == [] and rule.id in report.skipped
+    assert [db.get(Alert, i).rule_id for i in report.fired] == [mine.id]
+    assert theirs.id in report.skipped and alerts.list_alerts(db, other) == []
+
+
+def test_concurrent_checks_record_a_firing_once(setup, db_url) -> None:
+    db, viewer, pid = setup
+    rule = alert_rules.create(db, viewer, kind="concentration", portfolio_id=pid, params={"pct": 0.1})
+    db.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(len(monitor.check(db_url, as_of=dt.date(2024, 11, 29)).fired))
+        except IntegrityError:
+            outcomes.append("conflict")  # the other check recorded it first: this one wrote nothing
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(map(str, outcomes)) in (["0", "1"], ["1", "conflict"])
+    assert len(db.exec(select(Alert).where(Alert.rule_id == rule.id)).all()) == 1
 
 
 def test_rsi_and_crossover_rules_match_an_independent_computation(setup, db_url, closes) -> None:
@@ -181,6 +209,6 @@ def test_rsi_and_crossover_rules_match_an_independent_computation(setup, db_url,
     gain = change.clip(lower=0).ewm(alpha=1 / 14, adjust=False).mean()
     loss = (-change.clip(upper=0)).ewm(alpha=1 / 14, adjust=False).mean()
     wilder = 100 - 100 / (1 + gain / loss)  # long history: the seed no longer matters
-    assert fired.get(rsi.id, []) == [d.date() for d in window if wilder[d] < 30]
+    assert fired.get(rsi.id, []) == [d.date() for d in window if wilder[d] < 30] != []
     gap = np.sign(spy.rolling(20).mean() - spy.rolling(50).mean())
-    assert fired.get(cross.id, []) == [d.date() for d in window if gap[d] != gap.shift()[d]]
+    assert fired.get(cross.id, []) == [d.date() for d in window if gap[d] != gap.shift()[d]] != []

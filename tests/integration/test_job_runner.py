@@ -191,7 +191,6 @@ async def test_pause_resume_and_run_now_through_the_leader(
         assert (probe.state, probe.next_run, probe.pending) == ("paused", "", "")
         assert outcomes == ["paused", "started"]
         await _wait_until(lambda: bool(_runs(db_url)) and _runs(db_url)[0].status == "ok")
-        assert probe.runs == [] or probe.runs[0].status in ("running", "ok")
     finally:
         execute.attach(None)
         scheduler.shutdown(wait=False)

@@ -340,7 +340,7 @@ def test_the_page_hides_and_refuses_apply_for_a_read_only_viewer(setup, app_db, 
     run_id = lab.save(db, viewer, pid, request, lab.run(db, viewer, pid, request), "Mine")
     db.commit()
     reader = accounts.acting_as(db, "reader@example.com")
-    monkeypatch.setattr(OptimizeState, "_resolve_viewer", lambda self: reader)
+    monkeypatch.setattr(OptimizeState, "_resolve", lambda self: (reader, 0))
     state = OptimizeState()
     state.load()
     assert state.selected == str(pid) and not state.can_change  # no Save or Apply buttons
@@ -358,7 +358,7 @@ def test_the_page_compares_two_saved_runs_for_their_owner(setup, app_db, monkeyp
     for name, request in (("Sharpe", lab.Request()), ("Low vol", lab.Request(objective="min_volatility"))):
         ids.append(lab.save(db, viewer, pid, request, lab.run(db, viewer, pid, request), name))
     db.commit()
-    monkeypatch.setattr(OptimizeState, "_resolve_viewer", lambda self: viewer)
+    monkeypatch.setattr(OptimizeState, "_resolve", lambda self: (viewer, 0))
     state = OptimizeState()
     state.load()
     assert state.can_change and [r["name"] for r in state.runs] == ["Low vol", "Sharpe"]

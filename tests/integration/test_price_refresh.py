@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -29,8 +28,6 @@ from investment_app.models.market import DailyBar, PriceSeries
 from investment_app.services.price_refresh import Split, last_settled_session, refresh
 from investment_app.settings import get_settings
 from jobs import execute
-from jobs.catalogue import catalogue
-from jobs.prices import PRICE_REFRESH_JOB_ID
 from tests.fakes.alpaca_server import API_KEY, SECRET_KEY, FakeAlpaca, alpaca_server_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,12 +330,7 @@ def test_the_last_settled_session_is_today_from_18h_new_york() -> None:
 # --- the job ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def price_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The catalogue's price_refresh entry pointed at jobs.prices (the alert chaining is not part of this)."""
-    jobs = {**catalogue()}
-    jobs[PRICE_REFRESH_JOB_ID] = replace(jobs[PRICE_REFRESH_JOB_ID], function="jobs.prices:refresh_prices")
-    monkeypatch.setattr(execute, "catalogue", lambda: jobs)
+PRICE_REFRESH_JOB_ID = "price_refresh"
 
 
 def runs(url: str) -> list[JobRun]:
@@ -347,7 +339,6 @@ def runs(url: str) -> list[JobRun]:
         return list(db.exec(query).all())
 
 
-@pytest.mark.usefixtures("price_job")
 def test_the_job_records_the_bars_added_and_logs_each_rejected_bar(
     db_url: str, alpaca_server: FakeAlpaca, configure: Callable[..., None], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -367,7 +358,6 @@ def test_the_job_records_the_bars_added_and_logs_each_rejected_bar(
         assert conn.execute(select(func.count()).select_from(DailyBar.__table__)).scalar_one() == 251 + 250
 
 
-@pytest.mark.usefixtures("price_job")
 def test_a_failing_job_run_is_recorded_failed_without_the_keys(
     db_url: str, alpaca_server: FakeAlpaca, configure: Callable[..., None]
 ) -> None:

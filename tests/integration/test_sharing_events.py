@@ -36,7 +36,7 @@ def _count() -> int:
 
 
 def _as(monkeypatch, state_cls, viewer):
-    monkeypatch.setattr(state_cls, "_resolve_viewer", lambda self: viewer)
+    monkeypatch.setattr(state_cls, "_resolve", lambda self: (viewer, 0))
     return state_cls()
 
 

@@ -25,7 +25,7 @@ def admin_state(db, monkeypatch):
 
 def _as(monkeypatch, state, role: Role | None):
     viewer = Viewer(99, "x@example.com", "X", role, "sid") if role else None
-    monkeypatch.setattr(type(state), "_resolve_viewer", lambda self: viewer)
+    monkeypatch.setattr(type(state), "_resolve", lambda self: (viewer, 0))
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.ANALYST])
