@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from investment_app.api import auth, health, v1
+from investment_app.api import auth, health, notifications, reports, v1
 
 
 def create_api() -> FastAPI:
@@ -11,4 +11,6 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(auth.router)
     api.include_router(v1.router)
+    api.include_router(reports.router)
+    api.include_router(notifications.router)
     return api

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from investment_app.analytics.errors import AnalyticsError
-from investment_app.cli import analytics, db, optimize, performance, seed, serve, transactions, users
+from investment_app.cli import analytics, db, optimize, performance, reports, seed, serve, transactions, users
 from investment_app.db import DatabaseUnavailable
 from investment_app.services.errors import ServiceError
 
-GROUPS = (analytics, db, optimize, performance, seed, serve, transactions, users)
+GROUPS = (analytics, db, optimize, performance, reports, seed, serve, transactions, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,19 +114,70 @@ def _text(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
-def send_message(message: EmailMessage, config: SmtpConfig) -> None:
-    """Deliver ``message`` to its To/Cc/Bcc recipients (``smtplib.send_message``); raise ``DeliveryFailed``.
+class SmtpSession:
+    """One SMTP connection reused for several messages (a report batch), opened on the first ``send``.
 
-    A server that accepts some recipients and refuses others also raises, naming the refused ones, so a
-    caller never records a partial delivery as done.
+    Before each later message a NOOP checks that the server still holds the connection (servers drop idle
+    ones); if not, it reconnects. After any failure the connection is closed, so the next message starts on
+    a clean one. Use it as a context manager: leaving it says QUIT.
     """
-    try:
-        with _connect(config) as client:
-            refused = client.send_message(message)
-    except (smtplib.SMTPException, OSError) as exc:
-        failure = _failure(exc)
-        log.warning("SMTP delivery to %s:%d failed: %s", config.host, config.port, failure)
-        raise failure from exc
-    if refused:
-        raise _refused(refused)
-    log.info("e-mail %s delivered through %s:%d", message.get("Message-ID", "?"), config.host, config.port)
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self.connections = 0
+        """How many connections were opened (1 for a batch on a healthy server)."""
+        self._client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message`` to its To/Cc/Bcc recipients (``smtplib.send_message``); raise ``DeliveryFailed``.
+
+        A server that accepts some recipients and refuses others also raises, naming the refused ones, so a
+        caller never records a partial delivery as done.
+        """
+        config = self.config
+        try:
+            refused = self._open().send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            failure = _failure(exc)
+            log.warning("SMTP delivery to %s:%d failed: %s", config.host, config.port, failure)
+            raise failure from exc
+        if refused:
+            self.close()
+            raise _refused(refused)
+        log.info("e-mail %s delivered through %s:%d", message.get("Message-ID", "?"), config.host, config.port)
+
+    def close(self) -> None:
+        """QUIT and close the connection, if one is open (a dead one is just closed)."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+    def _open(self) -> smtplib.SMTP:
+        """The open connection if the server still answers NOOP with 250, else a new one."""
+        if self._client is not None:
+            try:
+                if self._client.noop()[0] == 250:
+                    return self._client
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        self._client = _connect(self.config)
+        self.connections += 1
+        return self._client
+
+
+def send_message(message: EmailMessage, config: SmtpConfig) -> None:
+    """Deliver one message on its own connection (see ``SmtpSession.send``); raise ``DeliveryFailed``."""
+    with SmtpSession(config) as session:
+        session.send(message)

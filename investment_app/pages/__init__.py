@@ -2,8 +2,11 @@
 
 from investment_app.pages import (
     admin,
+    alerts,
     dashboard,
     holdings,
+    jobs,
+    notifications,
     optimize,
     performance,
     portfolios,
@@ -18,8 +21,11 @@ from investment_app.pages import (
 
 __all__ = [
     "admin",
+    "alerts",
     "dashboard",
     "holdings",
+    "jobs",
+    "notifications",
     "optimize",
     "performance",
     "portfolios",
