@@ -66,14 +66,18 @@ MIN_TAIL_SIMULATIONS = 10
 
 @dataclass(frozen=True)
 class VaR:
-    """One VaR estimate: losses as positive fractions over ``horizon_days``; ``observations`` daily returns."""
+    """One VaR estimate: losses as positive fractions over ``horizon_days``; ``observations`` daily returns.
+
+    In a ``var_table``, a method that cannot judge these returns has var and cvar None and says why in ``reason``.
+    """
 
     method: str
     confidence: float
     horizon_days: int
-    var: float
-    cvar: float
+    var: float | None
+    cvar: float | None
     observations: int
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,13 +250,21 @@ def var_table(
     horizons: tuple[int, ...] = (1, 10),
     seed: int = 0,
 ) -> list[VaR]:
-    """Every method at every confidence and horizon, ordered by confidence, then horizon, then ``METHODS``."""
-    return [
-        value_at_risk(returns, confidence, method, horizon, seed=seed)
-        for confidence in confidences
-        for horizon in horizons
-        for method in METHODS
-    ]
+    """Every method at every confidence and horizon, ordered by confidence, then horizon, then ``METHODS``.
+
+    A method that refuses these returns (e.g. Cornish-Fisher where its expansion turns over in the tail, or too
+    few observations) gives a row without figures and with the reason; the other methods still answer.
+    """
+    r = _check_returns(returns, ndim=1)
+    rows = []
+    for confidence in confidences:
+        for horizon in horizons:
+            for method in METHODS:
+                try:
+                    rows.append(value_at_risk(r, confidence, method, horizon, seed=seed))
+                except AnalyticsError as exc:
+                    rows.append(VaR(method, confidence, horizon, None, None, len(r), str(exc)))
+    return rows
 
 
 def _check_weights(weights: np.ndarray, n_assets: int) -> np.ndarray:

@@ -15,29 +15,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from investment_app.api.pages import page
 from investment_app.db import session_scope
 from investment_app.services import reports
 from investment_app.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    """A minimal page; ``body`` is HTML already escaped by the caller."""
-    document = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head>"
-        '<body style="font-family:system-ui,Arial,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
-        f'<h1 style="font-size:1.4rem">{html.escape(title)}</h1>{body}</body></html>'
-    )
-    return HTMLResponse(document, status_code=status, headers=HEADERS)
 
 
 def _what(row: reports.SubscriptionRow) -> str:
@@ -46,7 +29,7 @@ def _what(row: reports.SubscriptionRow) -> str:
 
 
 def _invalid(exc: InvalidInput) -> HTMLResponse:
-    return _page("This link does not work", f"<p>{html.escape(str(exc))}</p>", 400)
+    return page("This link does not work", f"<p>{html.escape(str(exc))}</p>", 400)
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse)
@@ -58,9 +41,9 @@ def confirm(token: str = "") -> HTMLResponse:
     except InvalidInput as exc:
         return _invalid(exc)
     if not row.active:
-        return _page("Already unsubscribed", f"<p>You no longer receive {_what(row)}.</p>")
+        return page("Already unsubscribed", f"<p>You no longer receive {_what(row)}.</p>")
     action = html.escape(f"{reports.UNSUBSCRIBE_PATH}?{urlencode({'token': token})}")
-    return _page(
+    return page(
         "Unsubscribe from this report?",
         f"<p>Stop {_what(row)}? Other reports are not affected.</p>"
         f'<form method="post" action="{action}">'
@@ -77,4 +60,4 @@ def unsubscribe(token: str = "") -> HTMLResponse:
             row = reports.unsubscribe_by_token(db, token)
     except InvalidInput as exc:
         return _invalid(exc)
-    return _page("Unsubscribed", f"<p>You will no longer receive {_what(row)}. Other reports are not affected.</p>")
+    return page("Unsubscribed", f"<p>You will no longer receive {_what(row)}. Other reports are not affected.</p>")

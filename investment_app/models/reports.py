@@ -39,8 +39,8 @@ class ReportDelivery(SQLModel, table=True):
     """One report for one subscription and period. ``idempotency_key`` is unique, so a period is sent once.
 
     status: sending (claimed; ``lease_until`` bounds how long a crashed sender holds it), sent, or failed
-    (``error`` holds the server's answer; retried on a later run). ``scheduled`` is false for a one-off send
-    from the CLI, which has no subscription period.
+    (``error`` holds the server's answer; retried on a later run). A one-off send from the CLI has no
+    subscription, and its key starts with ``once:``.
     """
 
     __tablename__ = "report_delivery"

@@ -26,8 +26,8 @@ def _compute(viewer: Viewer, portfolio_id: int, lookback: str) -> service.RiskRe
         return service.risk(db, viewer, portfolio_id, lookback)
 
 
-def _loss(fraction: float, value: float) -> str:
-    return f"{pct(fraction).lstrip('+')} · {money(fraction * value)}"
+def _loss(fraction: float | None, value: float) -> str:
+    return "n/a" if fraction is None else f"{pct(fraction).lstrip('+')} · {money(fraction * value)}"
 
 
 def _var_rows(report: service.RiskReport) -> list[dict[str, str]]:

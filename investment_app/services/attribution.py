@@ -22,7 +22,7 @@ from sqlmodel import Session
 from investment_app.analytics.attribution import brinson_fachler_linked, contributions, sector_view, universe_benchmark
 from investment_app.auth.viewer import Viewer
 from investment_app.ledger.performance import period_start
-from investment_app.marketdata.series import wide_frame
+from investment_app.marketdata.price_book import price_frame
 from investment_app.services import analysis, performance
 from investment_app.services.cache import ResultCache
 from investment_app.services.errors import InvalidInput
@@ -76,7 +76,7 @@ def _build(db: Session, snap: performance.Snapshot, inputs: analysis.Inputs, per
     by_holding = contributions(weights.assign(**{OTHER: 1.0}), returns.assign(**{OTHER: other}))
     by_holding = by_holding[by_holding != 0].sort_values(ascending=False)
     universe = analysis.universe(db)
-    prices = wide_frame(db.get_bind(), list(universe.index), start - pd.Timedelta(days=10), last.date())
+    prices = price_frame(db.get_bind(), list(universe.index), start - pd.Timedelta(days=10), last.date())
     bench_w, bench_r = universe_benchmark(prices.pct_change(fill_method=None).reindex(weights.index), universe)
     sectors = pd.concat([universe, inputs.sectors]).groupby(level=0).first()
     port_w, port_r = sector_view(invested, returns, sectors)

@@ -18,7 +18,7 @@ from investment_app.ledger.lots import LotBook, build_lots
 from investment_app.ledger.performance import PERIODS, PeriodResult, measure, period_start
 from investment_app.ledger.valuation import Valuation, value_portfolio
 from investment_app.marketdata import series
-from investment_app.marketdata.series import wide_frame
+from investment_app.marketdata.price_book import price_frame
 from investment_app.models.portfolio import Portfolio
 from investment_app.services import portfolios
 from investment_app.services.cache import ResultCache
@@ -60,8 +60,8 @@ def _build(db: Session, portfolio: Portfolio, end: dt.date, key: tuple) -> Snaps
     picks = load_picks(db, portfolio.id)
     symbols = sorted({e.symbol for e in entries if e.symbol})
     engine = db.get_bind()
-    prices = wide_frame(engine, symbols, entries[0].date, end, field="close")
-    benchmark = wide_frame(engine, [portfolio.benchmark_symbol], entries[0].date - dt.timedelta(days=10), end)
+    prices = price_frame(engine, symbols, entries[0].date, end, field="close")
+    benchmark = price_frame(engine, [portfolio.benchmark_symbol], entries[0].date - dt.timedelta(days=10), end)
     loaded = time.perf_counter()
     book = build_lots(entries, portfolio.cost_basis_method, picks)
     valuation = value_portfolio(entries, prices, book, end)

@@ -56,11 +56,12 @@ from investment_app.mail import (
     report_message_id,
     send_message,
 )
+from investment_app.marketdata.price_book import shared_prices
 from investment_app.models._time import as_utc, utcnow
 from investment_app.models.portfolio import Portfolio, PortfolioShare
 from investment_app.models.reports import ReportDelivery, ReportFrequency, ReportSubscription
 from investment_app.models.user import User
-from investment_app.services import accounts, analysis, audit, portfolios, tearsheets
+from investment_app.services import accounts, audit, portfolios, tearsheets
 from investment_app.services.errors import Forbidden, InvalidInput, ServiceError
 from investment_app.settings import Settings, get_settings
 from investment_app.tearsheet.model import TearsheetData
@@ -544,8 +545,8 @@ def send_due(
 ) -> DeliveryReport:
     """Send every report due at ``now`` (default: the current time), each at most once per period.
 
-    Prices are read once for the whole run (``analysis.shared_prices``) and one SMTP connection carries every
-    message. Raises ReportsFailed, carrying the DeliveryReport, after the run when any report failed.
+    Prices are read once for the whole run (``marketdata.price_book.shared_prices``) and one SMTP connection
+    carries every message. Raises ReportsFailed, carrying the DeliveryReport, after the run when any report failed.
     """
     started = time.perf_counter()
     now = now or utcnow()
@@ -559,7 +560,7 @@ def send_due(
         work = _due_reports(db, now, settings.report_hour_utc)
     outcomes: dict[str, list[Outcome]] = {"sent": [], "skipped": [], "failed": []}
     sheets = _Tearsheets()
-    with analysis.shared_prices(engine), SmtpSession(config) as mailer:
+    with shared_prices(engine), SmtpSession(config) as mailer:
         for item in work:
             outcome = _deliver(engine, item, now, lease, settings, mailer, sheets)
             outcomes[outcome.status].append(outcome)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from investment_app.analytics.stress import CRISES, StressResult, factor_returns, replay, shock
 from investment_app.auth.viewer import Viewer
-from investment_app.marketdata.series import wide_frame
+from investment_app.marketdata.price_book import price_frame
 from investment_app.services import analysis
 from investment_app.services.cache import ResultCache
 from investment_app.services.errors import InvalidInput
@@ -38,7 +38,7 @@ def crises(db: Session, viewer: Viewer, portfolio_id: int) -> list[StressResult]
 def _factors(db: Session, inputs: analysis.Inputs, sectors: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     symbols = sorted({*sectors.index, *inputs.values.index})
     days = BETA_YEARS * 252
-    prices = wide_frame(db.get_bind(), [*symbols, inputs.benchmark_symbol], None, inputs.as_of)
+    prices = price_frame(db.get_bind(), [*symbols, inputs.benchmark_symbol], None, inputs.as_of)
     returns = prices.pct_change(fill_method=None).iloc[-days:]
     factors = factor_returns(returns[symbols], returns[inputs.benchmark_symbol], sectors)
     return returns[list(inputs.values.index)], factors

@@ -50,7 +50,11 @@ def _metric_rows(mine: Summary, theirs: Summary | None) -> list[MetricRow]:
 
 def var_rows(table: list[VaR]) -> list[VarRow]:
     """VaR results as tearsheet rows: method names for people, losses as negative returns."""
-    return [VarRow(VAR_METHODS[v.method], v.confidence, v.horizon_days, -v.var, -v.cvar) for v in table]
+    return [
+        VarRow(VAR_METHODS[v.method], v.confidence, v.horizon_days, -v.var, -v.cvar)
+        for v in table
+        if v.var is not None and v.cvar is not None
+    ]
 
 
 def _var_rows(returns: np.ndarray, notes: list[str]) -> list[VarRow]:

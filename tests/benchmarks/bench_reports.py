@@ -9,11 +9,10 @@ time per report (split into the tearsheet's data, the e-mail with its HTML and P
 reads, peak RSS, and the tracemalloc peak of a separate run of ``MEMORY_PORTFOLIOS`` reports.
 
 Configurations, side by side on the same portfolios:
-- shared: as delivered; ``analysis.inputs`` cuts its prices from the run's ``PriceBook``;
-- peer, no sharing: ``shared_prices`` turned off, every portfolio reads and aligns its own prices;
-- all shared: also the snapshot's (``services.performance``) and the attribution's price reads go through
-  the book, as the change proposed for those two modules would do (simulated here by patching them).
-The peer configurations run on the first ``PEER_PORTFOLIOS`` portfolios (the shared one also runs there,
+- shared: as delivered; every price read of the run (snapshot, analysis inputs, attribution, stress) is cut from
+  the run's ``marketdata.price_book.PriceBook``;
+- peer, no sharing: ``shared_prices`` turned off, every portfolio reads and aligns its own prices.
+The peer configuration runs on the first ``PEER_PORTFOLIOS`` portfolios (the shared one also runs there,
 for a like-for-like row); per-report figures compare directly, totals scale linearly.
 """
 
@@ -55,7 +54,7 @@ MEMORY_PORTFOLIOS = 50
 NOW = dt.datetime(2024, 12, 2, 7, tzinfo=dt.UTC)
 SUBSCRIBED = dt.datetime(2024, 11, 1, tzinfo=dt.UTC)
 USER = "bench@example.com"
-MODES = {"shared": "shared (as delivered)", "none": "peer: no sharing", "all": "all reads shared (proposed)"}
+MODES = {"shared": "shared (as delivered)", "none": "peer: no sharing"}
 
 
 class Counter:
@@ -129,39 +128,28 @@ def build(url: str, count: int) -> float:
 
 @contextlib.contextmanager
 def configured(mode: str):
-    """Patch the services for ``mode`` (this process only) and time every price read."""
-    from investment_app.services import analysis, attribution, performance
+    """Turn the shared price book off for the peer (this process only) and time every read from the store."""
+    from investment_app.marketdata import price_book
+    from investment_app.services import reports
 
     timings = {"price_s": 0.0, "price_calls": 0}
+    saved = (price_book.wide_frame, reports.shared_prices)
 
-    def timed(function):
-        def wrapper(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                timings["price_s"] += time.perf_counter() - began
-                timings["price_calls"] += 1
+    def timed(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return saved[0](*args, **kwargs)
+        finally:
+            timings["price_s"] += time.perf_counter() - began
+            timings["price_calls"] += 1
 
-        return wrapper
-
-    saved = {
-        (analysis, "price_frame"): analysis.price_frame,
-        (analysis, "shared_prices"): analysis.shared_prices,
-        (performance, "wide_frame"): performance.wide_frame,
-        (attribution, "wide_frame"): attribution.wide_frame,
-    }
+    price_book.wide_frame = timed
     if mode == "none":
-        analysis.shared_prices = lambda engine: contextlib.nullcontext()
-    reader = analysis.price_frame if mode == "all" else performance.wide_frame
-    analysis.price_frame = timed(saved[analysis, "price_frame"])
-    performance.wide_frame = timed(reader)
-    attribution.wide_frame = timed(reader)
+        reports.shared_prices = lambda engine: contextlib.nullcontext()
     try:
         yield timings
     finally:
-        for (module, name), value in saved.items():
-            setattr(module, name, value)
+        price_book.wide_frame, reports.shared_prices = saved
 
 
 def _rss_mb() -> float:
@@ -281,10 +269,10 @@ def main(portfolios_count: int = PORTFOLIOS, peer_count: int = PEER_PORTFOLIOS) 
             print("  configuration                reports    total   per report  (ms per report)", flush=True)
             results = [run(folder, source, port, "shared", portfolios_count)]
             print(_row(results[-1]), flush=True)
-            for mode in ("shared", "none", "all"):
+            for mode in ("shared", "none"):
                 results.append(run(folder, source, port, mode, peer_count))
                 print(_row(results[-1]), flush=True)
-            for mode in ("shared", "none", "all"):
+            for mode in ("shared", "none"):
                 memory = run(folder, source, port, mode, MEMORY_PORTFOLIOS, memory=True)
                 results.append(memory)
                 print(

@@ -15,21 +15,17 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import empyrical
 import numpy as np
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -37,18 +33,20 @@ from sqlmodel import Session, select
 from investment_app.api import create_api
 from investment_app.db import get_engine
 from investment_app.mail import SmtpConfig, make_unsubscribe_token
+from investment_app.marketdata import price_book
 from investment_app.marketdata.bundled import bundled_bars, load_bundled
 from investment_app.marketdata.series import wide_frame
 from investment_app.marketdata.store import load_bars
 from investment_app.models.audit import AuditRecord
 from investment_app.models.reports import ReportDelivery, ReportSubscription
 from investment_app.models.user import Role
-from investment_app.services import accounts, analysis, portfolios, reports, transactions
+from investment_app.services import accounts, portfolios, reports, transactions
 from investment_app.services.errors import Forbidden, InvalidInput
 from investment_app.settings import get_settings
 from jobs.execute import run_job
 from jobs.runs import last_run
 from tests.conftest import ROOT, run_cli
+from tests.fakes.smtp import Inbox, free_port, smtp_servers
 
 SENDER = "Portfolio reports <reports@example.org>"
 PUBLIC = "https://invest.example.org"
@@ -64,61 +62,18 @@ TWO_STOCKS = (
 GROWTH = b"date,type,symbol,quantity,price,fees,amount\n2020-01-02,deposit,,,,,50000\n2020-01-03,buy,MA,100,300,0,\n"
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps each accepted message, or refuses RCPT or DATA with a fixed answer; it can
-    SIGKILL a client process when message ``kill_at`` arrives, before answering, so that message is not accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse_rcpt: str | None = None
-        self.refuse_data: str | None = None
-        self.kill_at: int | None = None
-        self.kill_pid: int | None = None
-        self.arrived = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        if self.refuse_rcpt:
-            return self.refuse_rcpt
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.refuse_data:
-            return self.refuse_data
-        self.arrived += 1
-        if self.arrived == self.kill_at and self.kill_pid:
-            os.kill(self.kill_pid, signal.SIGKILL)
-            return "451 sender gone"
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-    def by_subject(self) -> dict[str, EmailMessage]:
-        return {m["Subject"]: m for m in self.messages}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Inbox]]:
     """start(port=None) → an Inbox served by a real aiosmtpd server on 127.0.0.1, which SMTP_PORT then names."""
-    controllers = []
+    with smtp_servers() as serve:
 
-    def start(port: int | None = None) -> Inbox:
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
-        controller.start()
-        controllers.append(controller)
-        monkeypatch.setenv("SMTP_PORT", str(controller.port))
-        get_settings.cache_clear()
-        return inbox
+        def start(port: int | None = None) -> Inbox:
+            inbox = Inbox()
+            monkeypatch.setenv("SMTP_PORT", str(serve(inbox, port)))
+            get_settings.cache_clear()
+            return inbox
 
-    yield start
-    for controller in controllers:
-        controller.stop()
+        yield start
 
 
 @pytest.fixture
@@ -429,13 +384,13 @@ def test_subscriptions_rules_and_bad_input_write_nothing(ledger, smtp, monkeypat
 
 
 def test_price_book_answers_as_the_store_and_reads_each_symbol_once(env) -> None:
-    """``analysis.price_frame`` inside ``shared_prices`` against ``wide_frame`` itself, on random requests."""
+    """``price_book.price_frame`` inside ``shared_prices`` against ``wide_frame`` itself, on random requests."""
     load_bundled(env)
     engine = get_engine(env)
     symbols = [*sorted(bundled_bars()["symbol"].unique()), "NOPE"]
     rng = np.random.default_rng(3)
     asked: set[tuple[str, str]] = set()
-    with analysis.shared_prices(engine) as book:
+    with price_book.shared_prices(engine) as book:
         for _ in range(60):
             pick = list(rng.choice(symbols, size=int(rng.integers(0, 6)), replace=False))
             start, end = (
@@ -443,7 +398,7 @@ def test_price_book_answers_as_the_store_and_reads_each_symbol_once(env) -> None
                 for d in rng.integers(0, 13_000, 2)
             )
             field = str(rng.choice(["close", "adj_close"]))
-            mine = analysis.price_frame(engine, pick, start, end, field)
+            mine = price_book.price_frame(engine, pick, start, end, field)
             pd.testing.assert_frame_equal(mine, wide_frame(engine, pick, start, end, field))
             asked |= {(field, s) for s in pick}
         assert book.reads == len(asked)
@@ -453,10 +408,10 @@ def test_price_book_answers_as_the_store_and_reads_each_symbol_once(env) -> None
         bars["source"] = "test"
         listing = {"symbol": "ZZZ", "name": "ZZZ", "gics_sector": "", "gics_sub_industry": "", "asset_class": "equity"}
         load_bars(engine, pd.DataFrame([listing]), bars)
-        fresh = analysis.price_frame(engine, ["SPY", "ZZZ"])
+        fresh = price_book.price_frame(engine, ["SPY", "ZZZ"])
         pd.testing.assert_frame_equal(fresh, wide_frame(engine, ["SPY", "ZZZ"]))
         assert fresh.loc["2024-12-02", "ZZZ"] == 10.0 and book.reads == len(asked) + 2
-    analysis.price_frame(engine, ["SPY"])
+    price_book.price_frame(engine, ["SPY"])
     assert book.reads == len(asked) + 2  # outside the block the store is read directly
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
-import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 import empyrical
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +36,7 @@ from investment_app.mail import (
 )
 from investment_app.marketdata.bundled import bundled_bars
 from investment_app.tearsheet.build import build_tearsheet
+from tests.fakes.smtp import Inbox, free_port, smtp_servers
 
 KEY = "integration-secret"
 SENDER = "Portfolio reports <reports@example.org>"
@@ -45,48 +44,11 @@ RECIPIENT = "owner@example.com"
 MINUS = "\u2212"
 
 
-class Recorder:
-    """An aiosmtpd handler that keeps every envelope, or refuses RCPT / DATA with a fixed answer."""
-
-    def __init__(self, refuse_rcpt: str | None = None, refuse_data: str | None = None) -> None:
-        self.envelopes: list = []
-        self.refuse_rcpt = refuse_rcpt
-        self.refuse_data = refuse_data
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        if self.refuse_rcpt:
-            return self.refuse_rcpt
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.refuse_data:
-            return self.refuse_data
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def smtp_server() -> Iterator:
-    """Start a real aiosmtpd server; yields a function (handler, **smtp kwargs) → port."""
-    controllers = []
-
-    def start(handler: Recorder, **kwargs: object) -> int:
-        port = _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
+def smtp_server() -> Iterator[Callable[..., int]]:
+    """Start real aiosmtpd servers; yields a function (handler, **controller kwargs) → port."""
+    with smtp_servers() as start:
+        yield start
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +106,7 @@ def report(returns: tuple[pd.Series, pd.Series]) -> EmailMessage:
     )
 
 
-def _received(handler: Recorder) -> EmailMessage:
+def _received(handler: Inbox) -> EmailMessage:
     assert len(handler.envelopes) == 1
     envelope = handler.envelopes[0]
     assert envelope.mail_from == "reports@example.org"
@@ -159,7 +121,7 @@ def _pct(value: float) -> str:
 def test_report_arrives_with_summary_attachments_and_one_click_unsubscribe(
     smtp_server, report: EmailMessage, returns: tuple[pd.Series, pd.Series]
 ) -> None:
-    handler = Recorder()
+    handler = Inbox()
     port = smtp_server(handler)
     send_message(report, SmtpConfig(host="127.0.0.1", port=port, security="none"))
     received = _received(handler)
@@ -205,7 +167,7 @@ def test_report_arrives_with_summary_attachments_and_one_click_unsubscribe(
 
 
 def test_refused_recipient_raises_with_the_server_answer(smtp_server, report: EmailMessage) -> None:
-    handler = Recorder(refuse_rcpt="550 mailbox unavailable")
+    handler = Inbox(refuse_rcpt="550 mailbox unavailable")
     port = smtp_server(handler)
     with pytest.raises(DeliveryFailed) as failure:
         send_message(report, SmtpConfig(host="127.0.0.1", port=port, security="none"))
@@ -215,7 +177,7 @@ def test_refused_recipient_raises_with_the_server_answer(smtp_server, report: Em
 
 
 def test_refused_data_raises_with_the_server_answer(smtp_server, report: EmailMessage) -> None:
-    handler = Recorder(refuse_data="554 5.7.1 message rejected as spam")
+    handler = Inbox(refuse_data="554 5.7.1 message rejected as spam")
     port = smtp_server(handler)
     with pytest.raises(DeliveryFailed, match=r"554 5\.7\.1 message rejected as spam") as failure:
         send_message(report, SmtpConfig(host="127.0.0.1", port=port, security="none"))
@@ -224,7 +186,7 @@ def test_refused_data_raises_with_the_server_answer(smtp_server, report: EmailMe
 
 def test_no_server_listening_is_a_connection_failure(report: EmailMessage) -> None:
     with pytest.raises(DeliveryFailed, match="ConnectionRefusedError") as failure:
-        send_message(report, SmtpConfig(host="127.0.0.1", port=_free_port(), security="none", timeout=5))
+        send_message(report, SmtpConfig(host="127.0.0.1", port=free_port(), security="none", timeout=5))
     assert (failure.value.code, failure.value.stage) == (None, "connection")
 
 
@@ -235,7 +197,7 @@ def test_starttls_with_login(smtp_server, report: EmailMessage, certificate, cap
         logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=auth_data.password == b"right password", handled=False)
 
-    handler = Recorder()
+    handler = Inbox()
     port = smtp_server(
         handler, tls_context=_server_tls(certificate), require_starttls=True, authenticator=authenticator
     )
@@ -253,21 +215,21 @@ def test_starttls_with_login(smtp_server, report: EmailMessage, certificate, cap
 
 
 def test_starttls_refuses_an_untrusted_certificate(smtp_server, report: EmailMessage, certificate) -> None:
-    port = smtp_server(Recorder(), tls_context=_server_tls(certificate), require_starttls=True)
+    port = smtp_server(Inbox(), tls_context=_server_tls(certificate), require_starttls=True)
     with pytest.raises(DeliveryFailed, match="CERTIFICATE_VERIFY_FAILED") as failure:
         send_message(report, SmtpConfig("127.0.0.1", port, "starttls"))
     assert failure.value.code is None
 
 
 def test_starttls_required_but_not_offered(smtp_server, report: EmailMessage) -> None:
-    port = smtp_server(Recorder())
+    port = smtp_server(Inbox())
     with pytest.raises(DeliveryFailed, match="STARTTLS") as failure:
         send_message(report, SmtpConfig("127.0.0.1", port, "starttls"))
     assert failure.value.stage == "starttls"
 
 
 def test_implicit_tls(smtp_server, report: EmailMessage, certificate) -> None:
-    handler = Recorder()
+    handler = Inbox()
     port = smtp_server(handler, ssl_context=_server_tls(certificate))
     client_tls = ssl.create_default_context(cafile=str(certificate[0]))
     send_message(report, SmtpConfig("127.0.0.1", port, "tls", ssl_context=client_tls))

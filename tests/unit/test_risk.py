@@ -337,3 +337,17 @@ def test_betas_refuse_short_or_flat_benchmarks(returns):
         risk.betas(frame, spy)
     with pytest.raises(AnalyticsError, match="does not vary"):
         risk.betas(frame[:, :1], np.full(len(spy), 0.001))
+
+
+def test_var_table_keeps_the_other_methods_when_one_refuses():
+    """Uniform returns (excess kurtosis −1.2) make the Cornish-Fisher map turn over in the tail: that method's
+    rows carry the reason and no figures, while every other method answers as it does alone."""
+    x = np.random.default_rng(7).uniform(-0.02, 0.021, 600)
+    with pytest.raises(AnalyticsError, match="Cornish-Fisher expansion decreases"):
+        risk.value_at_risk(x, 0.95, "cornish_fisher")
+    table = risk.var_table(x, seed=3)
+    refused = [v for v in table if v.method == "cornish_fisher"]
+    assert len(refused) == 4 and all(v.var is None and v.cvar is None for v in refused)
+    assert all("Cornish-Fisher expansion decreases" in v.reason for v in refused)
+    historical = next(v for v in table if (v.method, v.confidence, v.horizon_days) == ("historical", 0.99, 10))
+    assert historical == risk.value_at_risk(x, 0.99, "historical", horizon_days=10)
