@@ -11,11 +11,22 @@ import sys
 from collections.abc import Sequence
 
 from investment_app.analytics.errors import AnalyticsError
-from investment_app.cli import analytics, db, optimize, performance, reports, seed, serve, transactions, users
+from investment_app.cli import (
+    analytics,
+    db,
+    monitor,
+    optimize,
+    performance,
+    reports,
+    seed,
+    serve,
+    transactions,
+    users,
+)
 from investment_app.db import DatabaseUnavailable
 from investment_app.services.errors import ServiceError
 
-GROUPS = (analytics, db, optimize, performance, reports, seed, serve, transactions, users)
+GROUPS = (analytics, db, monitor, optimize, performance, reports, seed, serve, transactions, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -123,6 +123,7 @@ class AlertsState(AppState):
     state_filter: str = "open"
     severity_filter: str = ANY
     kind_filter: str = ANY
+    portfolio_filter: str = ANY
     kind: str = "move"
     form_error: str = ""
 
@@ -131,6 +132,7 @@ class AlertsState(AppState):
             state="" if self.state_filter == ANY else self.state_filter,
             severity="" if self.severity_filter == ANY else self.severity_filter,
             kind="" if self.kind_filter == ANY else self.kind_filter,
+            portfolio_id=int(self.portfolio_filter) if self.portfolio_filter.isdigit() else None,
         )
         with session_scope() as db:
             self.rows = alerts.list_alerts(db, viewer, filters)
@@ -153,6 +155,8 @@ class AlertsState(AppState):
             self.severity_filter = value
         elif which == "kind" and value in [ANY, *KIND_LABELS]:
             self.kind_filter = value
+        elif which == "portfolio":
+            self.portfolio_filter = value if value.isdigit() else ANY
         self._reload(viewer)
 
     @rx.var
@@ -160,7 +164,8 @@ class AlertsState(AppState):
         return self.kind in SYMBOL_KINDS
 
     @rx.event
-    def choose_kind(self, kind: str) -> None:
+    @authorized()
+    def choose_kind(self, viewer: Viewer, kind: str) -> None:
         self.kind = kind if kind in KIND_LABELS else "move"
         self.form_error = ""
 
@@ -279,6 +284,20 @@ def alert_list() -> rx.Component:
             _filter("State", "state", AlertsState.state_filter, STATES),
             _filter("Severity", "severity", AlertsState.severity_filter, [ANY, *SEVERITIES]),
             _filter("Kind", "kind", AlertsState.kind_filter, [ANY, *KIND_LABELS]),
+            rx.vstack(
+                rx.text("Portfolio", size="1", color_scheme="gray"),
+                rx.select.root(
+                    rx.select.trigger(),
+                    rx.select.content(
+                        rx.select.item("any", value=ANY),
+                        rx.foreach(AlertsState.portfolio_options, lambda o: rx.select.item(o[1], value=o[0])),
+                    ),
+                    value=AlertsState.portfolio_filter,
+                    on_change=lambda v: AlertsState.set_filter("portfolio", v),
+                    size="2",
+                ),
+                spacing="1",
+            ),
             wrap="wrap",
             spacing="3",
         ),
