@@ -6,6 +6,7 @@ from tests.benchmarks import (
     bench_analytics,
     bench_ledger,
     bench_optimize,
+    bench_rebalance,
     bench_reports,
     bench_seed,
     bench_startup,
@@ -20,6 +21,7 @@ BENCHES = (
     bench_alerts,
     bench_alert_push,
     bench_reports,
+    bench_rebalance,
 )
 for bench in BENCHES:
     print(f"== {bench.__name__.rsplit('.', 1)[-1]}", flush=True)
