@@ -1,12 +1,12 @@
 """Pushing fired alerts to the open pages of their owner: a toast and the badge, with no click.
 
-Each web worker runs ``alert_pusher`` (a lifespan task). It polls the alert table every POLL_SECONDS for rows
-newer than the last it saw — whichever process fired them: this worker's scheduler, another worker's, or a
-standalone ``python -m jobs`` — and pushes each to the tabs of the alert's owner whose websocket is connected
-to this worker (Reflex's token manager knows them). Every tab is served by exactly one worker, so each gets
-each alert once. The owner of a tab is recorded when one of its guarded events resolves the viewer
-(``register``): in this process, and in Redis when configured, so a tab that reconnects to another worker is
-still known there.
+Each web worker runs ``alert_pusher`` (a lifespan task) that polls the alert table every POLL_SECONDS for rows
+newer than the last it saw, whichever process fired them (this worker's scheduler, another worker's, or a
+standalone ``python -m jobs``). Tabs are recorded with their signed-in user whenever a guarded event resolves
+the viewer (``register``). With one worker the records live in the process and it pushes itself. With several
+workers sharing Redis (``REFLEX_REDIS_URL``) the records live in Redis, every worker sees every alert, and the
+first to claim it (``SET NX`` on its id) pushes it to all the owner's tabs through ``app.modify_state``; Reflex
+forwards each update to the worker that holds the tab's websocket. So each tab gets each alert once.
 """
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ from investment_app.settings import get_settings
 
 POLL_SECONDS = 0.25
 """How often each worker looks for new alerts (the push latency is at most this plus the push itself)."""
-OWNER_TTL_SECONDS = 7 * 24 * 3600
-REDIS_PREFIX = "invest:tab-owner:"
+TAB_TTL_SECONDS = 7 * 24 * 3600
+"""A user's tab record lapses this long after its last guarded event (closed tabs drop out)."""
+TABS_KEY, OWNER_KEY, CLAIM_KEY = "invest:tabs:", "invest:tab-owner:", "invest:alert-pushed:"
 TOAST_KIND = {"low": "info", "medium": "info", "high": "warning", "critical": "error"}
 
 log = logging.getLogger(__name__)
-_owners: dict[str, int] = {}
+_tabs: dict[int, set[str]] = {}
+_owner: dict[str, int] = {}
 _redis: redis.Redis | None = None
 
 
@@ -49,34 +51,37 @@ def _client() -> redis.Redis | None:
 
 
 def register(token: str, user_id: int) -> None:
-    """Remember that tab ``token`` belongs to ``user_id`` (0 = signed out). Blocks briefly on Redis, and only
-    when the owner changes: call it where blocking is fine (a worker thread, or a sync handler)."""
-    if not token or _owners.get(token) == user_id:
+    """Record that tab ``token`` is signed in as ``user_id`` (0 = nobody). Blocks briefly on Redis, and only
+    when the record changes: call it from a worker thread or a sync handler."""
+    if not token or _owner.get(token) == user_id:
         return
-    _owners[token] = user_id
+    before = _owner.get(token, 0)
+    _tabs.get(before, set()).discard(token)
+    _owner[token] = user_id
+    if user_id:
+        _tabs.setdefault(user_id, set()).add(token)
     if (client := _client()) is not None:
         with contextlib.suppress(redis.RedisError):
-            client.set(REDIS_PREFIX + token, user_id, ex=OWNER_TTL_SECONDS)
+            pipe = client.pipeline()
+            pipe.srem(f"{TABS_KEY}{before}", token)
+            pipe.set(f"{OWNER_KEY}{token}", user_id, ex=TAB_TTL_SECONDS)
+            if user_id:
+                pipe.sadd(f"{TABS_KEY}{user_id}", token)
+                pipe.expire(f"{TABS_KEY}{user_id}", TAB_TTL_SECONDS)
+            pipe.execute()
 
 
-def _owners_of(tokens: list[str]) -> dict[str, int]:
-    """Each tab's owner: this process's record, else Redis's (read fresh each time: the tab may have signed
-    in or out on another worker). Records of tabs no longer connected here are dropped."""
-    for gone in set(list(_owners)) - set(tokens):
-        _owners.pop(gone, None)
-    owners = {token: _owners[token] for token in tokens if token in _owners}
-    remote = [token for token in tokens if token not in _owners]
-    if remote and (client := _client()) is not None:
-        with contextlib.suppress(redis.RedisError):
-            values = client.mget([REDIS_PREFIX + token for token in remote])
-            owners |= {token: int(value) for token, value in zip(remote, values, strict=True) if value}
-    return owners
-
-
-def _local_tokens(app: Any) -> list[str]:
-    """The tabs whose websocket this worker holds."""
-    manager = app.event_namespace._token_manager
-    return [t for t, record in list(manager.token_to_socket.items()) if record.instance_id == manager.instance_id]
+def _claimed_tabs(alert: Fired) -> list[str]:
+    """The owner's tabs if this worker is to push ``alert`` (it won the claim, or there is only this worker)."""
+    client = _client()
+    if client is None:
+        return sorted(_tabs.get(alert.owner_id, ()))
+    with contextlib.suppress(redis.RedisError):
+        if client.set(f"{CLAIM_KEY}{alert.id}", 1, nx=True, ex=3600):
+            tokens = client.smembers(f"{TABS_KEY}{alert.owner_id}")
+            owners = client.mget([f"{OWNER_KEY}{t.decode()}" for t in tokens]) if tokens else []
+            return sorted(t.decode() for t, o in zip(tokens, owners, strict=True) if o and int(o) == alert.owner_id)
+    return []
 
 
 async def _push(app: Any, token: str, alert: Fired, badge: int) -> None:
@@ -92,15 +97,14 @@ async def _push(app: Any, token: str, alert: Fired, badge: int) -> None:
 
 
 async def deliver(app: Any, fired: list[Fired]) -> int:
-    """Push each alert to its owner's tabs on this worker; how many pushes were made."""
-    owners = await asyncio.to_thread(_owners_of, _local_tokens(app))
+    """Push each alert this worker is to push to its owner's tabs; how many pushes were made."""
     pushes = 0
     for alert in fired:
-        targets = [token for token, owner in owners.items() if owner == alert.owner_id]
-        if not targets:
+        tokens = await asyncio.to_thread(_claimed_tabs, alert)
+        if not tokens:
             continue
         badge = await asyncio.to_thread(_open_count, alert.owner_id)
-        for token in targets:
+        for token in tokens:
             try:
                 await _push(app, token, alert, badge)
                 pushes += 1
@@ -139,7 +143,7 @@ async def _pump(app: Any) -> None:
 
 @asynccontextmanager
 async def alert_pusher(app: Any) -> AsyncIterator[None]:
-    """Lifespan task: watch for new alerts and push them to this worker's tabs until the app stops."""
+    """Lifespan task: watch for new alerts and push them to the owners' tabs until the app stops."""
     task = asyncio.create_task(_pump(app), name="alert-pusher")
     try:
         yield

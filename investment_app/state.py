@@ -57,7 +57,7 @@ class AppState(rx.State):
     _user_id: int = 0
 
     def _resolve(self) -> tuple[Viewer | None, int]:
-        """The viewer and their open alerts (the badge); records this tab's owner for pushed alerts."""
+        """The viewer and their open alerts (the badge); records this tab's user for pushed alerts."""
         token = _cookie_token(self.router.headers.raw_headers.get("cookie", ""))
         with session_scope() as db:
             viewer = sessions.resolve(db, token)

@@ -35,7 +35,7 @@ def _sign_in(page) -> None:
     page.click("#sign-in-submit")
     page.wait_for_selector("text=Dashboard")
     page.goto("/holdings")
-    page.wait_for_selector("h1:has-text('Holdings')")
+    page.wait_for_selector("text=Demo Investor")  # shown once the page is connected and the viewer resolved
 
 
 def _rules(db_url: str) -> None:

@@ -88,7 +88,7 @@ def _disable(url: str, rule_id: int) -> None:
 def test_a_price_update_pushes_a_toast_and_the_badge_to_an_open_page(desktop: Page, live_app):
     sign_in(desktop, DEMO, DEMO_PASSWORD)
     desktop.goto("/holdings")
-    expect(desktop.get_by_role("heading", name="Holdings", exact=True)).to_be_visible(timeout=20_000)
+    expect(desktop.get_by_text("Demo Investor")).to_be_visible(timeout=20_000)  # connected, viewer resolved
     rule = _rule(
         live_app.db_url,
         kind="move",
