@@ -14,19 +14,13 @@ from httpx import ASGITransport, AsyncClient
 from sqlmodel import Session, select
 
 from investment_app.api import create_api
-from investment_app.db import get_engine
-from investment_app.marketdata.bundled import load_bundled
 from investment_app.models.alerts import Alert
-from investment_app.models.user import Role
-from investment_app.services import accounts, alert_mail, alert_rules, monitor, notifications, portfolios, transactions
+from investment_app.services import alert_mail, alert_rules, monitor, notifications
 from investment_app.services.errors import InvalidInput
 from investment_app.settings import get_settings
 from tests.fakes.smtp import Inbox, free_port, smtp_servers
+from tests.two_stocks import two_stocks
 
-LEDGER = (
-    b"date,type,symbol,quantity,price,fees,amount\n2019-01-02,deposit,,,,,100000\n"
-    b"2019-01-03,buy,AAPL,200,38,0,\n2019-01-03,buy,JPM,300,98,0,\n"
-)
 DAY = dt.date(2024, 11, 29)
 ADDRESS = "alerts@example.com"
 
@@ -57,15 +51,8 @@ def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 
 @pytest.fixture
 def owner(db_url: str, inbox: Inbox):
-    load_bundled(db_url)
-    with Session(get_engine(db_url), expire_on_commit=False) as db:
-        accounts.create_user(db, "owner@example.com", "correct horse 42", role=Role.ANALYST)
-        viewer = accounts.acting_as(db, "owner@example.com")
-        pid = portfolios.create(db, viewer, "Two stocks").id
-        db.commit()
-        transactions.import_csv(db, viewer, pid, LEDGER)
-        db.commit()
-        yield db, viewer, pid
+    with two_stocks(db_url, other=False) as ready:
+        yield ready
 
 
 def _settings(db: Session, viewer, **kwargs) -> None:

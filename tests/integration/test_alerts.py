@@ -18,42 +18,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from investment_app.db import get_engine
-from investment_app.marketdata.bundled import bundled_bars, load_bundled
 from investment_app.models.alerts import Alert, AlertRule
 from investment_app.models.audit import AuditRecord
-from investment_app.models.user import Role
-from investment_app.services import accounts, alert_rules, alerts, monitor, portfolios, transactions
+from investment_app.services import accounts, alert_rules, alerts, monitor, portfolios
 from investment_app.services.errors import Forbidden, InvalidInput
+from tests.two_stocks import CASH, QUANTITY, bundled_closes, two_stocks
 
-QUANTITY = {"AAPL": 200.0, "JPM": 300.0}
-PRICE = {"AAPL": 38.0, "JPM": 98.0}
-CASH = 100_000 - sum(QUANTITY[s] * PRICE[s] for s in QUANTITY)
-LEDGER = (
-    "date,type,symbol,quantity,price,fees,amount\n2019-01-02,deposit,,,,,100000\n"
-    + "".join(f"2019-01-03,buy,{s},{QUANTITY[s]:.0f},{PRICE[s]},0,\n" for s in QUANTITY)
-).encode()
 COVID = ("2020-02-18", "2020-04-30")
 
 
 @pytest.fixture(scope="module")
 def closes() -> pd.DataFrame:
-    frame = bundled_bars().pivot(index="date", columns="symbol", values="adj_close")[["AAPL", "JPM", "SPY"]]
-    frame.index = pd.DatetimeIndex(frame.index)
-    return frame
+    return bundled_closes()
 
 
 @pytest.fixture
 def setup(db_url):
-    load_bundled(db_url)
-    with Session(get_engine(db_url), expire_on_commit=False) as db:
-        owner = accounts.create_user(db, "owner@example.com", "correct horse 42", role=Role.ANALYST)
-        accounts.create_user(db, "other@example.com", "correct horse 42", role=Role.ANALYST)
-        viewer = accounts.acting_as(db, owner.email)
-        pid = portfolios.create(db, viewer, "Two stocks").id
-        db.commit()
-        transactions.import_csv(db, viewer, pid, LEDGER)
-        db.commit()
-        yield db, viewer, pid
+    with two_stocks(db_url) as ready:
+        yield ready
 
 
 def _replay(url: str, days: pd.DatetimeIndex) -> dict[int, list[dt.date]]:

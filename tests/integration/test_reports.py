@@ -47,6 +47,7 @@ from jobs.execute import run_job
 from jobs.runs import last_run
 from tests.conftest import ROOT, run_cli
 from tests.fakes.smtp import Inbox, free_port, smtp_servers
+from tests.two_stocks import CASH, LEDGER, QUANTITY, bundled_closes
 
 SENDER = "Portfolio reports <reports@example.org>"
 PUBLIC = "https://invest.example.org"
@@ -54,11 +55,6 @@ OWNER, OTHER = "owner@example.com", "other@example.com"
 NOW = datetime(2024, 12, 2, 7, 0, tzinfo=UTC)
 SUBSCRIBED = datetime(2024, 11, 1, tzinfo=UTC)
 MINUS = "\u2212"
-QUANTITY, PRICE = {"AAPL": 200, "JPM": 300}, {"AAPL": 38.0, "JPM": 98.0}
-TWO_STOCKS = (
-    b"date,type,symbol,quantity,price,fees,amount\n2019-01-02,deposit,,,,,100000\n"
-    b"2019-01-03,buy,AAPL,200,38,0,\n2019-01-03,buy,JPM,300,98,0,\n"
-)
 GROWTH = b"date,type,symbol,quantity,price,fees,amount\n2020-01-02,deposit,,,,,50000\n2020-01-03,buy,MA,100,300,0,\n"
 
 
@@ -104,7 +100,7 @@ def ledger(env: str) -> dict[str, int]:
         viewer = accounts.acting_as(db, owner.email)
         ids = {name: portfolios.create(db, viewer, name).id for name in ("Two stocks", "Growth")}
         db.commit()
-        transactions.import_csv(db, viewer, ids["Two stocks"], TWO_STOCKS)
+        transactions.import_csv(db, viewer, ids["Two stocks"], LEDGER)
         transactions.import_csv(db, viewer, ids["Growth"], GROWTH)
         db.commit()
     return ids
@@ -144,11 +140,8 @@ def _pct(value: float) -> str:
 
 def two_stocks_returns() -> pd.Series:
     """Daily returns of the buy-and-hold ledger: 100,000 cash on 2019-01-02, then cash + Σ quantity × close."""
-    closes = bundled_bars().pivot(index="date", columns="symbol", values="close")[list(QUANTITY)]
-    closes.index = pd.DatetimeIndex(closes.index)
-    closes = closes.loc["2019-01-02":]
-    cash = 100_000 - sum(QUANTITY[s] * PRICE[s] for s in QUANTITY)
-    value = cash + sum(QUANTITY[s] * closes[s] for s in QUANTITY)
+    closes = bundled_closes().loc["2019-01-02":]
+    value = CASH + sum(QUANTITY[s] * closes[s] for s in QUANTITY)
     value.iloc[0] = 100_000.0
     return value.pct_change().iloc[1:]
 
