@@ -6,7 +6,9 @@ from investment_app.models.job import JobCommand, JobRun, scheduler_jobs_table
 from investment_app.models.market import DailyBar, PriceSeries, Symbol
 from investment_app.models.optimization import OptimizationRun, TargetAllocation
 from investment_app.models.portfolio import Account, AccountKind, CostBasisMethod, Portfolio, PortfolioShare
+from investment_app.models.rebalance import PlanStatus, RebalancePlan, RebalanceSettings, TaxSettings
 from investment_app.models.reports import ReportDelivery, ReportFrequency, ReportSubscription
+from investment_app.models.trading import BrokerConnection, BrokerFill, BrokerKind, BrokerOrder, OrderStatus
 from investment_app.models.transaction import LotPick, Transaction, TxSource, TxType
 from investment_app.models.user import AuthSession, LoginFailure, LoginTicket, Role, User
 
@@ -19,6 +21,10 @@ __all__ = [
     "AlertState",
     "AuditRecord",
     "AuthSession",
+    "BrokerConnection",
+    "BrokerFill",
+    "BrokerKind",
+    "BrokerOrder",
     "CostBasisMethod",
     "DailyBar",
     "JobCommand",
@@ -28,9 +34,13 @@ __all__ = [
     "LotPick",
     "NotificationSettings",
     "OptimizationRun",
+    "OrderStatus",
+    "PlanStatus",
     "Portfolio",
     "PortfolioShare",
     "PriceSeries",
+    "RebalancePlan",
+    "RebalanceSettings",
     "ReportDelivery",
     "ReportFrequency",
     "ReportSubscription",
@@ -38,6 +48,7 @@ __all__ = [
     "Severity",
     "Symbol",
     "TargetAllocation",
+    "TaxSettings",
     "Transaction",
     "TxSource",
     "TxType",

@@ -29,12 +29,14 @@ class OptimizationRun(SQLModel, table=True):
 
 
 class TargetAllocation(SQLModel, table=True):
-    """A portfolio's target weights (symbol → fraction of value) and cash reserve; one per portfolio."""
+    """A portfolio's target weights (symbol or GICS sector → fraction of value) and cash reserve; one per portfolio."""
 
     __tablename__ = "target_allocation"
 
     portfolio_id: int = Field(foreign_key="portfolio.id", primary_key=True, ondelete="CASCADE")
     weights: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
+    basis: str = Field(default="symbols", max_length=16, sa_column_kwargs={"server_default": "symbols"})
+    """"symbols": ``weights`` maps symbols; "sectors": GICS sectors, spread over the sector's symbols."""
     cash_reserve: float = 0.0
     source: str = Field(default="manual", max_length=40)
     run_id: int | None = Field(default=None, foreign_key="optimization_run.id", ondelete="SET NULL")
