@@ -85,5 +85,24 @@ def catalogue() -> dict[str, JobSpec]:
             {"minute": 5},
             catch_up=True,
         ),
+        JobSpec(
+            "rebalance",
+            "Rebalance triggers",
+            "Checks each portfolio's calendar, drift and cash-flow triggers; a fired trigger stores a plan, which "
+            "waits for approval or, in automatic mode, is executed.",
+            "jobs.rebalance:check_triggers",
+            "cron",
+            {"day_of_week": "mon-fri", "hour": 22, "minute": 50},
+            catch_up=True,
+        ),
+        JobSpec(
+            "orders",
+            "Order sync",
+            "Matches open paper orders against new bars, brings open broker orders up to date and books their "
+            "fills in the ledger, each once.",
+            "jobs.rebalance:sync_orders",
+            "interval",
+            {"minutes": 2},
+        ),
     )
     return {spec.id: spec for spec in specs}

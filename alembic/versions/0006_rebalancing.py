@@ -107,6 +107,7 @@ def upgrade() -> None:
     sa.Column('portfolio_id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('plan_row', sa.Integer(), nullable=True),
     sa.Column('broker', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('connection_id', sa.Integer(), nullable=True),
     sa.Column('client_order_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),

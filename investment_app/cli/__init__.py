@@ -17,6 +17,7 @@ from investment_app.cli import (
     monitor,
     optimize,
     performance,
+    rebalance,
     reports,
     seed,
     serve,
@@ -26,7 +27,7 @@ from investment_app.cli import (
 from investment_app.db import DatabaseUnavailable
 from investment_app.services.errors import ServiceError
 
-GROUPS = (analytics, db, monitor, optimize, performance, reports, seed, serve, transactions, users)
+GROUPS = (analytics, db, monitor, optimize, performance, rebalance, reports, seed, serve, transactions, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -85,6 +85,8 @@ class BrokerOrder(SQLModel, table=True):
     portfolio_id: int = Field(foreign_key="portfolio.id", ondelete="CASCADE")
     account_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
     plan_id: int | None = Field(default=None, foreign_key="rebalance_plan.id", index=True, ondelete="SET NULL")
+    plan_row: int | None = None
+    """The plan trade (row index) this order executes; its planned lots are picked for a sell's fills."""
     broker: str = Field(default=BrokerKind.PAPER.value, max_length=16)
     connection_id: int | None = Field(default=None, foreign_key="broker_connection.id", ondelete="SET NULL")
     client_order_id: str = Field(max_length=64)

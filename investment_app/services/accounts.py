@@ -106,6 +106,12 @@ def acting_as(db: Session, email: str) -> Viewer:
     return Viewer(user.id, user.email, user.display_name, user.role, session_id="cli")
 
 
+def viewer_for(db: Session, user_id: int, session_id: str) -> Viewer | None:
+    """The viewer a background job acts for on a user's behalf (None when the user is gone or inactive)."""
+    user = db.get(User, user_id)
+    return Viewer(user.id, user.email, user.display_name, user.role, session_id) if user and user.is_active else None
+
+
 def update_profile(db: Session, viewer: Viewer, display_name: str) -> None:
     """Change the viewer's display name."""
     name = display_name.strip()

@@ -42,8 +42,7 @@ from investment_app.models._time import as_utc, utcnow
 from investment_app.models.alerts import Alert, AlertRule
 from investment_app.models.optimization import TargetAllocation
 from investment_app.models.portfolio import Portfolio
-from investment_app.models.user import User
-from investment_app.services import notifications, performance, portfolios
+from investment_app.services import accounts, notifications, performance, portfolios
 from investment_app.services.alert_rules import describe
 from investment_app.services.errors import ServiceError
 
@@ -72,11 +71,6 @@ class CheckReport:
 
 def _last_price_date(db: Session) -> dt.date | None:
     return performance.price_version(db)[2]
-
-
-def _owner_viewer(db: Session, user_id: int) -> Viewer | None:
-    user = db.get(User, user_id)
-    return Viewer(user.id, user.email, user.display_name, user.role, "monitor") if user and user.is_active else None
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,7 @@ def _book(
     for rule in rules:
         if rule.kind not in PORTFOLIO_KINDS:
             continue
-        viewer = _owner_viewer(db, rule.owner_id)
+        viewer = accounts.viewer_for(db, rule.owner_id, "monitor")
         try:
             if viewer is None:
                 raise ServiceError("the rule's owner is no longer active")
