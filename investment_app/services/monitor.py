@@ -34,6 +34,7 @@ from investment_app.analytics.alert_rules import (
     evaluate,
     required_days,
 )
+from investment_app.analytics.rebalance import Target
 from investment_app.analytics.returns import daily_returns
 from investment_app.auth.viewer import Viewer
 from investment_app.db import session_scope
@@ -42,7 +43,7 @@ from investment_app.models._time import as_utc, utcnow
 from investment_app.models.alerts import Alert, AlertRule
 from investment_app.models.optimization import TargetAllocation
 from investment_app.models.portfolio import Portfolio
-from investment_app.services import accounts, notifications, performance, portfolios
+from investment_app.services import accounts, notifications, performance, portfolios, targets
 from investment_app.services.alert_rules import describe
 from investment_app.services.errors import ServiceError
 
@@ -119,8 +120,20 @@ def _book(
     return list(positions), positions
 
 
+def _targets(db: Session, ids: list[int], positions: dict[int, _Position]) -> dict[int, Target]:
+    """Each portfolio's target over symbols (a sectors target spread over its holdings; one that cannot be
+    spread is left out, so its drift rules are not evaluable)."""
+    resolved = {}
+    for t in db.exec(select(TargetAllocation).where(col(TargetAllocation.portfolio_id).in_(ids))):
+        try:
+            resolved[t.portfolio_id] = targets.resolve(db, t, positions[t.portfolio_id].weights)
+        except ServiceError:
+            continue
+    return resolved
+
+
 def _portfolio_book(
-    ids: list[int], positions: dict[int, _Position], market: MarketWindow, targets: dict[int, TargetAllocation]
+    ids: list[int], positions: dict[int, _Position], market: MarketWindow, targets: dict[int, Target]
 ) -> PortfolioBook:
     symbols = list(market.symbols)
     dates = pd.DatetimeIndex(market.dates.astype("datetime64[ns]"))
@@ -139,7 +152,7 @@ def _portfolio_book(
             weights[i, column[symbol]] = weight
         if (target := targets.get(pid)) is not None:
             target_weights[i] = [target.weights.get(s, 0.0) for s in symbols]
-            target_cash[i] = target.cash_reserve
+            target_cash[i] = target.cash
     return PortfolioBook(
         tuple(ids),
         values,
@@ -250,10 +263,7 @@ def _judge(
     if market is None:
         skipped |= {s.id: f"no prices on {as_of}" for s in specs if s.id not in compiled.unknown}
         return None
-    targets = {
-        t.portfolio_id: t for t in db.exec(select(TargetAllocation).where(col(TargetAllocation.portfolio_id).in_(ids)))
-    }
-    book = _portfolio_book(ids, positions, market, targets) if ids else None
+    book = _portfolio_book(ids, positions, market, _targets(db, ids, positions)) if ids else None
     result = evaluate(compiled, market, book, now.timestamp())
     blocked = result.not_evaluable
     skipped |= {int(r): str(why) for r, why in zip(result.rule_id[blocked], result.reason[blocked], strict=True)}

@@ -48,7 +48,7 @@ from investment_app.marketdata.series import wide_frame
 from investment_app.models._time import utcnow
 from investment_app.models.market import Symbol
 from investment_app.models.optimization import OptimizationRun, TargetAllocation
-from investment_app.services import analysis, audit, performance, portfolios
+from investment_app.services import analysis, audit, performance, portfolios, targets
 from investment_app.services.cache import ResultCache
 from investment_app.services.errors import Forbidden, InvalidInput
 
@@ -638,18 +638,6 @@ def compare(run_a: OptimizationRun, run_b: OptimizationRun) -> Comparison:
     return Comparison((run_a.name, run_b.name), weights.sort_values("b", ascending=False), figures)
 
 
-def _target_json(target: TargetAllocation | None) -> dict[str, Any] | None:
-    """A target allocation as the audit record keeps it (None when there is none)."""
-    if target is None:
-        return None
-    return {
-        "weights": target.weights,
-        "cash_reserve": target.cash_reserve,
-        "source": target.source,
-        "run": target.run_id,
-    }
-
-
 def apply_target(db: Session, viewer: Viewer, run_id: int) -> TargetAllocation:
     """Make a saved run's weights and cash the portfolio's target allocation (owner, analyst or admin), audited."""
     saved = get_run(db, viewer, run_id)
@@ -657,9 +645,10 @@ def apply_target(db: Session, viewer: Viewer, run_id: int) -> TargetAllocation:
         raise InvalidInput(f"The portfolio of run {saved.name!r} was deleted.")
     portfolios.writable(db, viewer, saved.portfolio_id)
     target = db.get(TargetAllocation, saved.portfolio_id)
-    before = _target_json(target)
+    before = targets.target_json(target)
     target = target or TargetAllocation(portfolio_id=saved.portfolio_id, weights={})
-    target.weights, target.cash_reserve = dict(saved.result["weights"]), float(saved.result["cash"])
+    target.weights, target.basis = dict(saved.result["weights"]), "symbols"
+    target.cash_reserve = float(saved.result["cash"])
     target.source, target.run_id, target.updated_by, target.updated_at = (
         "optimization",
         saved.id,
@@ -667,7 +656,9 @@ def apply_target(db: Session, viewer: Viewer, run_id: int) -> TargetAllocation:
         utcnow(),
     )
     db.add(target)
-    audit.record(db, viewer, "target.apply", "portfolio", saved.portfolio_id, before=before, after=_target_json(target))
+    audit.record(
+        db, viewer, "target.apply", "portfolio", saved.portfolio_id, before=before, after=targets.target_json(target)
+    )
     return target
 
 

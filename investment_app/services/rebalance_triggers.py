@@ -14,7 +14,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from investment_app.analytics import triggers
-from investment_app.analytics.rebalance import Drift
+from investment_app.analytics.errors import AnalyticsError
 from investment_app.auth.viewer import Viewer
 from investment_app.models import Portfolio
 from investment_app.models._time import as_utc, utcnow
@@ -49,10 +49,8 @@ def _net_flow_since(db: Session, owner: Viewer, portfolio_id: int, since: dt.dat
 
 
 def _check(db: Session, owner: Viewer, s: RebalanceSettings, now: dt.datetime) -> triggers.TriggerCheck:
-    report = targets.drift_report(db, owner, s.portfolio_id)
-    by_symbol = pd.Series({r.symbol: r.drift for r in report.rows}, dtype=float)
     return triggers.check_triggers(
-        Drift(by_symbol, report.total),
+        targets.drift_report(db, owner, s.portfolio_id).drift,
         s.calendar,
         s.last_run_at and as_utc(s.last_run_at),
         now,
@@ -100,7 +98,7 @@ def run_triggers(db: Session, now: dt.datetime | None = None) -> list[TriggerOut
             outcome = (
                 _act(db, owner, s, check) if check.fired else TriggerOutcome(s.portfolio_id, False, "", check.reasons)
             )
-        except ServiceError as exc:
+        except (ServiceError, AnalyticsError) as exc:
             db.rollback()
             log.warning("rebalance trigger of portfolio %s: %s", s.portfolio_id, exc)
             outcome = TriggerOutcome(s.portfolio_id, False, "", (), error=str(exc))
