@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from investment_app.auth.secrets_box import unseal
 from investment_app.auth.viewer import Viewer
 from investment_app.broker.base import Broker, BrokerError, Fill, OrderRequest, OrderState
+from investment_app.ledger.lots import plain
 from investment_app.models import Account, AccountKind, LotPick, Portfolio, Transaction, TxSource, TxType
 from investment_app.models._time import utcnow
 from investment_app.models.rebalance import PlanStatus, RebalancePlan
@@ -178,7 +179,7 @@ def _send(db: Session, broker: Broker, order: BrokerOrder) -> None:
 
 
 def _order_view(order: BrokerOrder) -> dict:
-    qty = f"{order.quantity:f}" if order.quantity is not None else f"${order.notional:f}"
+    qty = plain(order.quantity) if order.quantity is not None else f"${plain(order.notional)}"
     return {
         "key": order.client_order_id,
         "order": f"{order.side} {qty} {order.symbol} {order.order_type}",
@@ -493,14 +494,14 @@ class OrderRow:
 
 
 def _describe(o: BrokerOrder) -> str:
-    size = f"{o.quantity:f}".rstrip("0").rstrip(".") if o.quantity is not None else f"${o.notional:,.2f}"
+    size = plain(o.quantity) if o.quantity is not None else f"${o.notional:,.2f}"
     parts = [o.order_type.replace("_", "-"), size]
     if o.limit_price is not None:
         parts.append(f"limit {o.limit_price:,.2f}")
     if o.stop_price is not None:
         parts.append(f"stop {o.stop_price:,.2f}")
     if o.trail_percent is not None:
-        parts.append(f"trail {o.trail_percent:f}%")
+        parts.append(f"trail {plain(o.trail_percent)}%")
     if o.order_class != "simple":
         parts.append(o.order_class)
     return " · ".join([*parts, o.time_in_force.upper()])
@@ -525,7 +526,7 @@ def list_orders(db: Session, viewer: Viewer, portfolio_id: int, limit: int = 200
             o.side,
             _describe(o),
             o.status.replace("_", " "),
-            f"{o.filled_quantity:f}".rstrip("0").rstrip(".") or "0",
+            plain(o.filled_quantity),
             f"{o.average_price:,.2f}" if o.average_price is not None else "",
             o.message,
             o.plan_id,
@@ -588,7 +589,7 @@ def adopt_broker_position(db: Session, viewer: Viewer, portfolio_id: int, symbol
         symbol=symbol,
         quantity=abs(diff.difference),
         price=diff.broker_average_price if incoming else Decimal(0),
-        note=f"reconciliation with Alpaca: ledger {diff.ledger:f}, broker {diff.broker:f}",
+        note=f"reconciliation with Alpaca: ledger {plain(diff.ledger)}, broker {plain(diff.broker)}",
         source=TxSource.BROKER,
     )
     db.add(tx)
@@ -601,8 +602,8 @@ def adopt_broker_position(db: Session, viewer: Viewer, portfolio_id: int, symbol
         "reconcile.adopt",
         "portfolio",
         portfolio_id,
-        before={"symbol": symbol, "ledger": f"{diff.ledger:f}"},
-        after={"broker": f"{diff.broker:f}", "transaction": tx.id},
+        before={"symbol": symbol, "ledger": plain(diff.ledger)},
+        after={"broker": plain(diff.broker), "transaction": tx.id},
     )
     db.commit()
     return tx

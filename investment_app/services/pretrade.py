@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from investment_app.analytics.constraints import pct
 from investment_app.broker.base import AccountInfo, Asset, Clock
+from investment_app.ledger.lots import plain
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ def _positions(intents: list[Intent], book: Book) -> list[str]:
     for i in (i for i in intents if i.side == "sell"):
         held = book.held.get(i.symbol, Decimal(0))
         if i.quantity > held:
-            problems.append(f"sell {i.quantity:f} {i.symbol} is more than the {held:f} held")
+            problems.append(f"sell {plain(i.quantity)} {i.symbol} is more than the {plain(held)} held")
         elif book.broker_held is not None and i.quantity > book.broker_held.get(i.symbol, Decimal(0)):
             problems.append(
-                f"sell {i.quantity:f} {i.symbol}: the broker holds only {book.broker_held.get(i.symbol, 0):f}"
+                f"sell {plain(i.quantity)} {i.symbol}: the broker holds only "
+                f"{plain(book.broker_held.get(i.symbol, Decimal(0)))}"
             )
     return problems
 
