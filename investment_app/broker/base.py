@@ -145,7 +145,9 @@ class Broker(Protocol):
     def cancel(self, client_order_id: str) -> OrderState: ...
 
     def fills(self, client_order_id: str) -> list[Fill]:
-        """Every execution of the order so far (idempotent: the same keys each time)."""
+        """Every execution of the order so far (idempotent: the same keys each time). A broker that reports only
+        cumulative figures (Alpaca) returns one Fill per order or leg whose quantity grows under the same key;
+        the caller books the increase since its last sync."""
         ...
 
     def clock(self) -> Clock: ...

@@ -211,26 +211,41 @@ def _picks(db: Session, order: BrokerOrder, quantity: Decimal) -> list[tuple[int
     return picks if left == 0 else []
 
 
+def _fill_row(db: Session, order: BrokerOrder, fill: Fill) -> BrokerFill | None:
+    """The fill's row to book: the broker's own record of it (paper), or for a cumulative report (Alpaca: one
+    key whose quantity grows) a new row for the increase since the last sync, keyed "{key}@{cumulative qty}" and
+    priced so the booked rows add up to the reported quantity × average price. None when nothing is new."""
+    rows = db.exec(select(BrokerFill).where(BrokerFill.order_id == order.id)).all()
+    exact = next((r for r in rows if r.fill_key == fill.key), None)
+    if exact is not None:
+        return exact if exact.transaction_id is None else None
+    seen = [r for r in rows if r.fill_key.startswith(f"{fill.key}@")]
+    quantity = sum((r.quantity for r in seen), Decimal(0))
+    if fill.quantity <= quantity:
+        return None
+    value = sum((r.quantity * r.price for r in seen), Decimal(0))
+    increase = fill.quantity - quantity
+    return BrokerFill(
+        order_id=order.id,
+        fill_key=f"{fill.key}@{plain(fill.quantity)}",
+        trade_date=fill.trade_date,
+        quantity=increase,
+        price=((fill.quantity * fill.price - value) / increase).quantize(Decimal("1e-6")),
+        commission=fill.commission - sum((r.commission for r in seen), Decimal(0)),
+    )
+
+
 def _book_fill(db: Session, order: BrokerOrder, fill: Fill) -> bool:
-    """Book one fill in the ledger once (True when it was booked now)."""
-    row = db.exec(select(BrokerFill).where(BrokerFill.order_id == order.id, BrokerFill.fill_key == fill.key)).first()
+    """Book one fill (or a cumulative fill's increase) in the ledger once; True when something was booked."""
+    row = _fill_row(db, order, fill)
     if row is None:
-        row = BrokerFill(
-            order_id=order.id,
-            fill_key=fill.key,
-            trade_date=fill.trade_date,
-            quantity=fill.quantity,
-            price=fill.price,
-            commission=fill.commission,
-        )
-    if row.transaction_id is not None:
         return False
     tx = Transaction(
         portfolio_id=order.portfolio_id,
         account_id=order.account_id,
-        type=TxType.BUY if order.side == "buy" else TxType.SELL,
+        type=TxType.BUY if fill.side == "buy" else TxType.SELL,
         trade_date=row.trade_date,
-        symbol=order.symbol,
+        symbol=fill.symbol,
         quantity=row.quantity,
         price=row.price,
         fees=row.commission,
@@ -240,7 +255,7 @@ def _book_fill(db: Session, order: BrokerOrder, fill: Fill) -> bool:
     )
     db.add(tx)
     db.flush()
-    if order.side == "sell":
+    if fill.side == "sell" and fill.symbol == order.symbol:
         for lot_id, qty in _picks(db, order, row.quantity):
             db.add(LotPick(sell_id=tx.id, lot_id=lot_id, quantity=qty))
     row.transaction_id = tx.id

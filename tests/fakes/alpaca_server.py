@@ -3,9 +3,13 @@
 ``FakeAlpaca`` is a threaded HTTP server on a free port with a small ``Router`` (method + path pattern →
 handler). Every request is logged (``requests``), checked for Alpaca's key headers (APCA-API-KEY-ID and
 APCA-API-SECRET-KEY: 401 with Alpaca's JSON error body when wrong), and may be answered by a queued fault
-(``fail``: 429, 500, ...). To add an endpoint (account, orders, positions, clock), write a handler taking a
+(``fail``: 429, 500, ...), answered late (``delay``: the SDK times out while the request still takes effect)
+or not at all (``drop_after_accept``: the next accepted ``POST /v2/orders`` is recorded, then the socket is closed
+without an answer). To add an endpoint (account, orders, positions, clock), write a handler taking a
 ``Request`` and returning a ``Response`` and register it: ``fake.router.add("GET", "/v2/orders/{order_id}", h)``;
-``request.params["order_id"]`` holds the path parameter and ``request.body`` the parsed JSON body.
+``request.params["order_id"]`` holds the path parameter and ``request.body`` the parsed JSON body. A ``Response``
+whose body is None goes out empty (e.g. 204). The trading API (account, assets, orders, positions, clock) lives in
+``tests/fakes/alpaca_trading.py`` and registers itself on this server.
 
 Market data: ``GET /v2/stocks/bars`` (multi-symbol, the shape alpaca-py's ``get_stock_bars`` reads) serves
 daily bars of real unadjusted prices (``tests/resources/ohlcv_spy_gspc_2018.csv``: SPY and ^GSPC in 2018). It
@@ -29,6 +33,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -46,6 +51,7 @@ API_KEY = "PKFAKE0123456789"
 SECRET_KEY = "fake-secret-abcdefghijklmnop"
 MAX_LIMIT = 10_000
 EXCHANGE_TZ = "America/New_York"
+ORDERS_PATH = "/v2/orders"
 ADJUSTMENTS = ("raw", "split", "dividend", "all")
 FEEDS = ("sip", "iex", "delayed_sip", "otc", "boats", "overnight")
 FAULT_MESSAGES = {
@@ -71,10 +77,12 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """A JSON answer."""
+    """A JSON answer (no body when ``body`` is None), sent ``delay`` seconds late, or never when ``drop``."""
 
     status: int
     body: Any
+    delay: float = 0.0
+    drop: bool = False
 
 
 Handler = Callable[[Request], Response]
@@ -137,6 +145,8 @@ class FakeAlpaca:
         self.router = Router()
         self.router.add("GET", "/v2/stocks/bars", self.stock_bars)
         self._plan: deque[int | None] = deque()  # per coming request: a fault status, or None to answer it
+        self._delays: deque[float] = deque()  # per coming request: seconds to hold the answer back
+        self._drop_next_order = False
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -153,7 +163,9 @@ class FakeAlpaca:
     def start(self) -> FakeAlpaca:
         """Listen on a free port of 127.0.0.1 in a background thread."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-alpaca", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-alpaca", daemon=True
+        )  # polls for shutdown every 50 ms (the default 0.5 s made every test's teardown wait)
         self._thread.start()
         return self
 
@@ -171,6 +183,17 @@ class FakeAlpaca:
         """Answer ``times`` requests with ``status`` and Alpaca's error body, after ``after`` normal answers."""
         with self._lock:
             self._plan.extend([None] * after + [status] * times)
+
+    def delay(self, seconds: float, times: int = 1) -> None:
+        """Hold back the answers to the next ``times`` requests by ``seconds``; each is handled at once (an order is
+        placed), so a client that times out meanwhile does not know its request took effect."""
+        with self._lock:
+            self._delays.extend([seconds] * times)
+
+    def drop_after_accept(self) -> None:
+        """Record the next ``POST /v2/orders`` that is accepted (200), then close the socket without any answer."""
+        with self._lock:
+            self._drop_next_order = True
 
     def set_bar(self, symbol: str, day: dt.date, **values: float) -> None:
         """Change fields of one raw bar (e.g. ``high=1.0``) to serve a doctored bar."""
@@ -208,10 +231,20 @@ class FakeAlpaca:
     # --- request handling ------------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        """Log, apply a queued fault, check the keys, route."""
+        """Log, apply a queued fault, check the keys, route; then apply a queued delay or the order drop."""
         with self._lock:
             self.requests.append(request)
             fault = self._plan.popleft() if self._plan else None
+            pause = self._delays.popleft() if self._delays else 0.0
+        response = self._answer(request, fault)
+        accepted_order = request.method == "POST" and request.path == ORDERS_PATH and response.status == 200
+        with self._lock:
+            drop = accepted_order and self._drop_next_order
+            if drop:
+                self._drop_next_order = False
+        return replace(response, delay=pause, drop=drop)
+
+    def _answer(self, request: Request, fault: int | None) -> Response:
         if fault is not None:
             return error(fault, *FAULT_MESSAGES.get(fault, (fault * 100000, "fault injected by the test")))
         if (request.headers.get("apca-api-key-id"), request.headers.get("apca-api-secret-key")) != (
@@ -347,12 +380,19 @@ def _handler_class(fake: FakeAlpaca) -> type[BaseHTTPRequestHandler]:
                 body=json.loads(raw) if raw else None,
             )
             response = fake.handle(request)
-            payload = json.dumps(response.body).encode()
-            self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            if response.drop:
+                self.close_connection = True
+                return
+            time.sleep(response.delay)
+            payload = b"" if response.body is None else json.dumps(response.body).encode()
+            try:
+                self.send_response(response.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (``delay``)
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
