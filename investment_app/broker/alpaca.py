@@ -318,7 +318,7 @@ def _amount_problem(request: OrderRequest) -> str | None:
     amount = request.quantity if request.quantity is not None else request.notional
     if not amount.is_finite() or amount <= 0:
         return "the quantity or notional must be positive"
-    if -amount.as_tuple().exponent > MAX_DECIMALS:
+    if -amount.normalize().as_tuple().exponent > MAX_DECIMALS:
         return f"Alpaca takes at most {MAX_DECIMALS} decimals"
     return None
 

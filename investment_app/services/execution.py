@@ -270,7 +270,8 @@ def _sync(db: Session, broker: Broker, order: BrokerOrder) -> int:
     state = broker.order(order.client_order_id)
     if state is not None:
         _apply(order, state)
-    booked = sum(_book_fill(db, order, f) for f in broker.fills(order.client_order_id))
+    fills = broker.fills(order.client_order_id) if state is not None else []
+    booked = sum(_book_fill(db, order, f) for f in fills)
     db.add(order)
     if booked:
         portfolio = db.get(Portfolio, order.portfolio_id)
