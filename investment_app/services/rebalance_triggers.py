@@ -62,12 +62,14 @@ def _check(db: Session, owner: Viewer, s: RebalanceSettings, now: dt.datetime) -
     )
 
 
-def _act(db: Session, owner: Viewer, s: RebalanceSettings, check: triggers.TriggerCheck) -> TriggerOutcome:
+def _act(
+    db: Session, owner: Viewer, s: RebalanceSettings, check: triggers.TriggerCheck, now: dt.datetime
+) -> TriggerOutcome:
     flow = None
     if check.kind == "cash_flow":
         flow = rebalance.Flow(_net_flow_since(db, owner, s.portfolio_id, s.last_run_at))
     plan = rebalance.create_plan(db, owner, s.portfolio_id, trigger=check.kind, flow=flow)
-    s.last_run_at = utcnow()
+    s.last_run_at = now
     db.add(s)
     audit.record(db, None, "rebalance.trigger", "portfolio", s.portfolio_id, after={"reasons": list(check.reasons)})
     db.commit()
@@ -96,7 +98,9 @@ def run_triggers(db: Session, now: dt.datetime | None = None) -> list[TriggerOut
         try:
             check = _check(db, owner, s, now)
             outcome = (
-                _act(db, owner, s, check) if check.fired else TriggerOutcome(s.portfolio_id, False, "", check.reasons)
+                _act(db, owner, s, check, now)
+                if check.fired
+                else TriggerOutcome(s.portfolio_id, False, "", check.reasons)
             )
         except (ServiceError, AnalyticsError) as exc:
             db.rollback()
