@@ -324,6 +324,12 @@ def execute_plan(db: Session, viewer: Viewer, plan_id: int, broker_kind: str | N
         raise InvalidInput(f"Plan #{plan.id} is already executing through {plan.broker}.")
     broker, account, conn = broker_for(db, portfolio, kind)
     if plan.status == PlanStatus.APPROVED.value:
+        latest = performance.price_version(db)[2]
+        if latest is not None and plan.price_date != latest.isoformat():
+            raise InvalidInput(
+                f"Plan #{plan.id} was computed on the prices of {plan.price_date}; prices now go to {latest}. "
+                "Plan again so the trades match the market."
+            )
         intents = [
             pretrade.Intent(t["symbol"], t["side"], Decimal(str(round(t["quantity"], 6))), t["price"])
             for t in plan.trades

@@ -4,13 +4,16 @@ and write nothing; single orders, cancel and sync; the CLI's JSON contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlmodel import Session, func, select
 
 from investment_app.db import get_engine
+from investment_app.marketdata.store import load_bars
 from investment_app.models import LotPick, Transaction, TxSource
 from investment_app.models.audit import AuditRecord
 from investment_app.models.rebalance import RebalancePlan
@@ -110,6 +113,22 @@ def test_pre_trade_refusals_send_and_write_nothing(planned) -> None:
     db.rollback()
     assert (_count(db, BrokerOrder), _count(db, Transaction), _count(db, AuditRecord)) == before
     assert db.get(RebalancePlan, plan.id).status == "approved"
+
+
+def test_a_plan_on_older_prices_is_refused_once_new_prices_arrive(planned, db_url) -> None:
+    db, viewer, _, plan = planned
+    _approved(db, viewer, plan)
+    last = bundled_closes().index[-1].date()
+    bar = pd.DataFrame(
+        [{"symbol": "SPY", "date": last + dt.timedelta(days=3), "close": 600.0, "adj_close": 600.0, "source": "test"}]
+    )
+    symbol = pd.DataFrame(
+        [{"symbol": "SPY", "name": "", "gics_sector": "", "gics_sub_industry": "", "asset_class": "etf"}]
+    )
+    load_bars(get_engine(db_url), symbol, bar)
+    with pytest.raises(InvalidInput, match=f"computed on the prices of {last}; prices now go to"):
+        execution.execute_plan(db, viewer, plan.id)
+    assert _count(db, BrokerOrder) == 0
 
 
 def test_single_orders_sell_limits_cancel_and_bad_input(planned) -> None:
