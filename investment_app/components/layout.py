@@ -30,7 +30,8 @@ class NavItem:
     section: tuple[str, ...] = ()
     """Other routes under this item (marked active there too)."""
     in_bottom_nav: bool = True
-    """Phones show it in the bottom bar (Alerts is the bell in the top bar instead)."""
+    """Phones show it in the bottom bar (at most 5 items); the others are in the top bar's account menu, and Alerts
+    is the bell there."""
 
     def matches(self, active: str) -> bool:
         return active == self.route or active in self.section
@@ -41,9 +42,10 @@ NAV = (
     NavItem("Holdings", "/holdings", "layers"),
     NavItem("Transactions", "/transactions", "list"),
     NavItem("Analysis", "/performance", "chart-line", section=("/risk", "/stress", "/projection", "/optimize")),
+    NavItem("Rebalance", "/rebalance", "scale", section=("/orders",), in_bottom_nav=False),
     NavItem("Alerts", "/alerts", "bell", in_bottom_nav=False),
     NavItem("Portfolios", "/portfolios", "briefcase"),
-    NavItem("Settings", "/settings", "settings", section=("/settings/notifications",)),
+    NavItem("Settings", "/settings", "settings", section=("/settings/notifications", "/settings/brokers")),
     NavItem("Admin", "/admin", "shield-check", admin_only=True, section=("/admin/jobs",)),
 )
 
@@ -184,6 +186,12 @@ def top_bar(title: str) -> rx.Component:
             rx.menu.content(
                 rx.menu.item(AppState.user_email, disabled=True),
                 rx.menu.separator(),
+                *[
+                    rx.menu.item(rx.icon(item.icon, size=16), item.label, on_click=rx.redirect(item.route))
+                    for item in NAV
+                    if not item.in_bottom_nav and item.route != "/alerts"
+                ],
+                rx.menu.separator(),
                 rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
             ),
         ),
@@ -316,7 +324,9 @@ def field(label: str, name: str, kind: str = "text", **props: Any) -> rx.Compone
 
 def field_row(*fields: rx.Component) -> rx.Component:
     """Form fields side by side, each at least 9rem wide, wrapping onto new lines on a phone."""
-    return rx.flex(*[rx.box(f, flex="1 1 9rem", min_width="9rem") for f in fields], gap="3", wrap="wrap", width="100%")
+    return rx.flex(
+        *[rx.box(f, flex="1 1 9rem", min_width="9rem") for f in fields], spacing="3", wrap="wrap", width="100%"
+    )
 
 
 def chart_card(title: str, tabs: list[tuple[str, rx.Var]], *extra: rx.Component) -> rx.Component:

@@ -17,16 +17,33 @@ from investment_app.components.portfolio_picker import empty_state, portfolio_pi
 from investment_app.components.tables import WIDE_ONLY, scroll_table
 from investment_app.db import session_scope
 from investment_app.ledger.performance import EXPLAIN, PERIODS, PeriodResult, breakdown
+from investment_app.pages.rebalance import drift_table, drift_view
 from investment_app.services import dashboard as dashboard_service
-from investment_app.services import performance
+from investment_app.services import performance, rebalance, targets
+from investment_app.services.errors import InvalidInput
 from investment_app.state import PortfolioState, authorized
 
 SORTABLE = {"symbol": "Symbol", "value": "Value", "weight": "Weight", "day_change": "Day", "unrealized": "Gain"}
+DRIFT_ROWS = 4
 
 
 def _compute(viewer: Viewer, portfolio_id: int) -> dashboard_service.Dashboard:
     with session_scope() as db:
         return dashboard_service.dashboard(db, viewer, portfolio_id)
+
+
+def _drift(viewer: Viewer, portfolio_id: int) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The drift card: total drift against the threshold and the largest drifts; nothing without a target (or
+    when the target cannot be compared yet, which the rebalance page explains)."""
+    with session_scope() as db:
+        try:
+            report = targets.drift_report(db, viewer, portfolio_id)
+        except InvalidInput:
+            return {}, []
+        if report is None:
+            return {}, []
+        settings = rebalance.settings_for(db, portfolio_id)
+    return drift_view(report, settings, top=DRIFT_ROWS)
 
 
 def _trace(viewer: Viewer, portfolio_id: int, period: str, custom: tuple[str, str]) -> list[dict[str, str]]:
@@ -84,6 +101,8 @@ class DashboardState(PortfolioState):
     holding_figure: go.Figure = go.Figure()
     sector_figure: go.Figure = go.Figure()
     trace_rows: list[dict[str, str]] = []
+    drift: dict[str, str] = {}
+    drift_rows: list[dict[str, str]] = []
     _raw_holdings: list[dict] = []
 
     @rx.event
@@ -103,6 +122,7 @@ class DashboardState(PortfolioState):
         data = await self._computed(viewer, _compute)
         if data is not None:
             self._apply(data)
+        self.drift, self.drift_rows = await asyncio.to_thread(_drift, viewer, int(self.selected))
 
     def _apply(self, data: dashboard_service.Dashboard) -> None:
         s = data.summary
@@ -373,6 +393,36 @@ def _sort_header(column: str) -> rx.Component:
     )
 
 
+def drift_card() -> rx.Component:
+    """Drift from the target allocation, when the portfolio has one."""
+    d = DashboardState.drift
+    return rx.cond(
+        d.contains("total"),
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading("Drift from target", size="4"),
+                    rx.spacer(),
+                    rx.link("Rebalance", href="/rebalance", size="2"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.heading(d["total"], size="6", color_scheme=d["tone"], id="dashboard-drift"),
+                    rx.text("total drift · threshold ", d["threshold"], size="2", color_scheme="gray"),
+                    rx.cond(d["over"] != "", rx.badge("above threshold", color_scheme="orange")),
+                    align="center",
+                    wrap="wrap",
+                ),
+                drift_table(DashboardState.drift_rows),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
 def holding_row(h: rx.Var) -> rx.Component:
     right = {"text_align": "right", "white_space": "nowrap"}
     return rx.table.row(
@@ -459,6 +509,7 @@ def dashboard() -> rx.Component:
                     lambda w: rx.callout(w, icon="triangle-alert", color_scheme="orange", width="100%"),
                 ),
                 summary_cards(),
+                drift_card(),
                 rx.cond(DashboardState.returns.contains(DashboardState.period), returns_card()),
                 rx.grid(
                     chart_card(

@@ -140,6 +140,10 @@ def settings() -> rx.Component:
             rx.hstack(rx.icon("bell", size=16), "Notifications: alert e-mails, quiet hours, reports", align="center"),
             href="/settings/notifications",
         ),
+        rx.link(
+            rx.hstack(rx.icon("plug", size=16), "Brokers: Alpaca connections for trading", align="center"),
+            href="/settings/brokers",
+        ),
         titled_card("Profile", "How you appear in the app.", profile_form()),
         titled_card("Password", "Changing it signs out your other sessions.", password_form()),
         titled_card(

@@ -474,6 +474,12 @@ def cancel_order(db: Session, viewer: Viewer, order_id: int) -> BrokerOrder:
     return order
 
 
+def sync_portfolio_orders(db: Session, viewer: Viewer, portfolio_id: int) -> ExecutionReport:
+    """``sync_open_orders`` for one portfolio, asked for by someone who may change it."""
+    portfolios.writable(db, viewer, portfolio_id)
+    return sync_open_orders(db, portfolio_id)
+
+
 def sync_open_orders(db: Session, portfolio_id: int | None = None) -> ExecutionReport:
     """Bring every open order (of one portfolio, or all) up to date, match paper orders against new bars, book
     fills, and close plans whose orders are all done. Run by the job runner."""
