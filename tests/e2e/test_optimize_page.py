@@ -34,7 +34,7 @@ def test_max_sharpe_on_the_demo_portfolio_saved_and_applied_as_target(desktop: P
     expect(desktop.get_by_role("row", name=re.compile(r"^AAPL Information Technology"))).to_contain_text(PERCENT)
     expect(desktop.get_by_text("Sharpe ratio", exact=True)).to_be_visible()
     expect(desktop.get_by_text("1-day CVaR 95%")).to_be_visible()
-    frontier = desktop.evaluate(FRONTIER)
+    frontier = desktop.wait_for_function(FRONTIER, timeout=30_000).json_value()  # Plotly draws after the text
     assert frontier["points"] == 50 and re.search(r"return \d+\.\d%.*Sharpe", frontier["hover"])
     assert {"Assets", "Optimised", "Current", "Max Sharpe", "Min volatility", "Capital market line"} <= set(
         frontier["names"]
