@@ -10,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from investment_app.auth.viewer import Viewer
-from investment_app.broker.base import ORDER_CLASSES, ORDER_TYPES, SIDES
+from investment_app.broker.base import ORDER_CLASSES, ORDER_TYPES, SIDES, OrderRequest
 from investment_app.components.layout import app_page, error_callout, field, field_row, section
 from investment_app.components.numbers import money, quantity
 from investment_app.components.portfolio_picker import empty_state, portfolio_picker
@@ -19,7 +19,7 @@ from investment_app.db import session_scope
 from investment_app.models.user import Role
 from investment_app.services import execution, rebalance
 from investment_app.services.errors import InvalidInput, ServiceError
-from investment_app.services.execution import OrderInput, OrderRow
+from investment_app.services.execution import OrderRow
 from investment_app.state import PortfolioState, authorized
 
 TYPE_LABELS = {
@@ -65,7 +65,7 @@ def decimal(raw: Any, label: str) -> Decimal | None:
     return value
 
 
-def order_input(form: dict[str, Any], order_type: str, order_class: str, size_by: str) -> OrderInput:
+def order_input(form: dict[str, Any], order_type: str, order_class: str, size_by: str) -> OrderRequest:
     """The order typed in the form; the form shows (and so submits) only the prices its type and class use."""
     symbol = str(form.get("symbol", "")).strip().upper()
     if not symbol:
@@ -74,7 +74,8 @@ def order_input(form: dict[str, Any], order_type: str, order_class: str, size_by
     if size is None:
         raise InvalidInput("Enter a quantity of shares or an amount of money.")
     prices = {name: decimal(form.get(name), label) for name, label in PRICE_LABELS.items()}
-    return OrderInput(
+    return OrderRequest(
+        client_order_id="",
         symbol=symbol,
         side=str(form.get("side", "")),
         quantity=size if size_by == "shares" else None,
@@ -108,7 +109,7 @@ def _orders(viewer: Viewer, portfolio_id: int) -> tuple[list[OrderRow], str]:
         return execution.list_orders(db, viewer, portfolio_id), rebalance.settings_for(db, portfolio_id).broker
 
 
-def _place(viewer: Viewer, portfolio_id: int, inp: OrderInput) -> tuple[str, str, str]:
+def _place(viewer: Viewer, portfolio_id: int, inp: OrderRequest) -> tuple[str, str, str]:
     with session_scope() as db:
         order = execution.place_order(db, viewer, portfolio_id, inp)
         return order.client_order_id, order.status, order.message

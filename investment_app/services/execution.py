@@ -23,7 +23,17 @@ from sqlmodel import Session, col, select
 
 from investment_app.auth.secrets_box import unseal
 from investment_app.auth.viewer import Viewer
-from investment_app.broker.base import Broker, BrokerError, Fill, OrderRequest, OrderState
+from investment_app.broker.base import (
+    ORDER_CLASSES,
+    ORDER_TYPES,
+    SIDES,
+    TIMES_IN_FORCE,
+    Broker,
+    BrokerError,
+    Fill,
+    OrderRequest,
+    OrderState,
+)
 from investment_app.ledger.lots import plain
 from investment_app.models import Account, AccountKind, LotPick, Portfolio, Transaction, TxSource, TxType
 from investment_app.models._time import utcnow
@@ -359,27 +369,7 @@ def _finish(db: Session, plan: RebalancePlan, orders: list[BrokerOrder], booked:
     )
 
 
-@dataclass(frozen=True)
-class OrderInput:
-    """One order typed by a user (strings from a form are parsed by ``parse_order``)."""
-
-    symbol: str
-    side: str
-    quantity: Decimal | None = None
-    notional: Decimal | None = None
-    order_type: str = "market"
-    time_in_force: str = "day"
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_percent: Decimal | None = None
-    order_class: str = "simple"
-    take_profit: Decimal | None = None
-    stop_loss: Decimal | None = None
-
-
-def _validate(o: OrderInput) -> None:
-    from investment_app.broker.base import ORDER_CLASSES, ORDER_TYPES, SIDES, TIMES_IN_FORCE
-
+def _validate(o: OrderRequest) -> None:
     for value, allowed, what in (
         (o.side, SIDES, "side"),
         (o.order_type, ORDER_TYPES, "order type"),
@@ -399,9 +389,10 @@ def _validate(o: OrderInput) -> None:
 
 
 def place_order(
-    db: Session, viewer: Viewer, portfolio_id: int, o: OrderInput, broker_kind: str | None = None
+    db: Session, viewer: Viewer, portfolio_id: int, o: OrderRequest, broker_kind: str | None = None
 ) -> BrokerOrder:
-    """Check, write and send one order (owner or a role that may change the portfolio); audited."""
+    """Check, write and send one order (owner or a role that may change the portfolio); audited. The order's
+    ``client_order_id`` is assigned here (leave it empty)."""
     portfolio = portfolios.writable(db, viewer, portfolio_id)
     _validate(o)
     kind = broker_kind or rebalance.settings_for(db, portfolio_id).broker

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import func, select
 
+from investment_app.broker.base import OrderRequest
 from investment_app.models import Transaction, TxSource
 from investment_app.models.trading import BrokerConnection, BrokerOrder
 from investment_app.services import brokers, execution, rebalance, targets
@@ -98,9 +99,7 @@ def test_partial_fills_are_booked_as_increases(linked) -> None:
         db,
         viewer,
         pid,
-        execution.OrderInput(
-            "SPY", "buy", Decimal(10), order_type="limit", time_in_force="gtc", limit_price=Decimal(100)
-        ),
+        OrderRequest("", "SPY", "buy", Decimal(10), order_type="limit", time_in_force="gtc", limit_price=Decimal(100)),
     )
     assert order.status == "new"
     fake.execute(order.client_order_id, Decimal(4), Decimal("99.50"))

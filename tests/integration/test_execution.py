@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, func, select
 
+from investment_app.broker.base import OrderRequest
 from investment_app.db import get_engine
 from investment_app.marketdata.store import load_bars
 from investment_app.models import LotPick, Transaction, TxSource
@@ -134,18 +135,24 @@ def test_a_plan_on_older_prices_is_refused_once_new_prices_arrive(planned, db_ur
 def test_single_orders_sell_limits_cancel_and_bad_input(planned) -> None:
     db, viewer, pid, _ = planned
     before = (_count(db, BrokerOrder), _count(db, Transaction))
-    too_many = execution.OrderInput("AAPL", "sell", quantity=Decimal(201))
+    too_many = OrderRequest("", "AAPL", "sell", quantity=Decimal(201))
     with pytest.raises(InvalidInput, match="sell 201 AAPL is more than the 200 held"):
         execution.place_order(db, viewer, pid, too_many)
     with pytest.raises(InvalidInput, match="limit order needs a limit price"):
-        execution.place_order(db, viewer, pid, execution.OrderInput("AAPL", "buy", Decimal(1), order_type="limit"))
+        execution.place_order(db, viewer, pid, OrderRequest("", "AAPL", "buy", Decimal(1), order_type="limit"))
     with pytest.raises(InvalidInput, match="either a quantity"):
-        execution.place_order(db, viewer, pid, execution.OrderInput("AAPL", "buy"))
+        execution.place_order(db, viewer, pid, OrderRequest("", "AAPL", "buy"))
     assert (_count(db, BrokerOrder), _count(db, Transaction)) == before
 
     last = float(bundled_closes()["AAPL"].iloc[-1])
-    low = execution.OrderInput(
-        "AAPL", "buy", Decimal(5), order_type="limit", time_in_force="gtc", limit_price=Decimal(round(last * 0.5, 2))
+    low = OrderRequest(
+        "",
+        "AAPL",
+        "buy",
+        Decimal(5),
+        order_type="limit",
+        time_in_force="gtc",
+        limit_price=Decimal(round(last * 0.5, 2)),
     )
     order = execution.place_order(db, viewer, pid, low)
     assert order.status == "new"
@@ -155,7 +162,7 @@ def test_single_orders_sell_limits_cancel_and_bad_input(planned) -> None:
     with pytest.raises(InvalidInput, match="only an open order"):
         execution.cancel_order(db, viewer, order.id)
 
-    bought = execution.place_order(db, viewer, pid, execution.OrderInput("AAPL", "buy", notional=Decimal(1000)))
+    bought = execution.place_order(db, viewer, pid, OrderRequest("", "AAPL", "buy", notional=Decimal(1000)))
     assert bought.status == "filled"
     assert float(bought.filled_quantity) == pytest.approx(1000 / last, abs=1e-6)
 
